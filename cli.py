@@ -1,0 +1,251 @@
+"""The ``knock`` command: thin wrappers over library calls.
+
+Each command opens the store, calls one library function and prints the
+result. A ``KnockError`` becomes a one-line message and a non-zero exit;
+anything else is a bug and keeps its traceback.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+import os
+import sys
+from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import click
+
+from experiments.errors import ImportRefused, KnockError
+from experiments.store import DEFAULT_DB, Store
+
+EXIT_INVALID = 2
+
+
+def _table(rows: list[dict], columns: list[str]) -> str:
+    """A plain text table (no dependency; the dashboard shows the rich one)."""
+    if not rows:
+        return "(none)"
+    cells = [[("" if r.get(c) is None else str(r.get(c))) for c in columns] for r in rows]
+    widths = [max(len(c), *(len(row[i]) for row in cells)) for i, c in enumerate(columns)]
+    line = lambda values: "  ".join(v.ljust(w) for v, w in zip(values, widths)).rstrip()  # noqa: E731
+    return "\n".join([line(columns), line(["-" * w for w in widths]), *(line(r) for r in cells)])
+
+
+def knock_errors(func):
+    """Turn domain errors into clean messages at the edge."""
+
+    @functools.wraps(func)
+    def wrapper(*args, **kwargs):
+        try:
+            return func(*args, **kwargs)
+        except ImportRefused as exc:
+            for problem in exc.problems:
+                click.echo(problem, err=True)
+            click.echo(f"Nothing imported: {len(exc.problems)} problem(s).", err=True)
+            sys.exit(EXIT_INVALID)
+        except KnockError as exc:
+            raise click.ClickException(str(exc)) from None
+
+    return wrapper
+
+
+class Context:
+    def __init__(self, db_path: Path):
+        self.db_path = db_path
+        self._store: Store | None = None
+
+    @property
+    def store(self) -> Store:
+        if self._store is None:
+            self._store = Store(self.db_path)
+        return self._store
+
+
+pass_ctx = click.make_pass_decorator(Context)
+
+
+@click.group()
+@click.option("--db", "db_path", type=click.Path(dir_okay=False, path_type=Path),
+              default=lambda: os.environ.get("KNOCK_DB", str(DEFAULT_DB)), show_default="data/knock.db or $KNOCK_DB",
+              help="The SQLite database.")
+@click.version_option("0.1.0", prog_name="knock")
+@click.pass_context
+def main(ctx: click.Context, db_path: Path) -> None:
+    """Knock: do companies answer the people who knock on their doors?"""
+    ctx.obj = Context(db_path)
+
+
+@main.command()
+@pass_ctx
+@knock_errors
+def init(ctx: Context) -> None:
+    """Create the database (and apply migrations) if needed."""
+    store = ctx.store
+    click.echo(f"Database ready: {store.path} ({len(store.experiments())} experiments)")
+
+
+# --- experiments -------------------------------------------------------------
+
+@main.group()
+def experiment() -> None:
+    """Write, check, store and steer experiments."""
+
+
+def _validated(file: Path):
+    from experiments.validation import validate_file
+
+    result = validate_file(file)
+    for problem in result.problems:
+        click.echo(str(problem), err=True)
+    if not result.ok:
+        click.echo(f"{file}: {len(result.problems)} problem(s)", err=True)
+        sys.exit(EXIT_INVALID)
+    return result
+
+
+@experiment.command()
+@click.argument("file", type=click.Path(path_type=Path))
+def validate(file: Path) -> None:
+    """Check FILE; exit 0 when valid, 2 with one line per problem when not."""
+    from experiments.assignment import plan
+
+    result = _validated(file)
+    experiment = result.experiment
+    contacts = plan(experiment, b"validate-only")
+    click.echo(f"{file}: valid: {len(experiment.targets)} targets, {len(experiment.variants)} variants, "
+               f"{len(contacts)} contacts planned")
+
+
+@experiment.command()
+@click.argument("file", type=click.Path(path_type=Path))
+@pass_ctx
+@knock_errors
+def load(ctx: Context, file: Path) -> None:
+    """Store FILE's experiment and its contact plan (same file and seed, same plan)."""
+    result = _validated(file)
+    loaded = ctx.store.load(result.experiment, result.source, str(file))
+    verb = {"created": "Loaded", "unchanged": "Unchanged", "replanned": "Re-planned draft",
+            "updated": "Updated (design unchanged)"}[loaded.action]
+    click.echo(f"{verb}: {loaded.experiment_id} ({loaded.contacts} contacts). "
+               f"Next: knock experiment show {loaded.experiment_id} --plan")
+
+
+@experiment.command("list")
+@pass_ctx
+@knock_errors
+def list_(ctx: Context) -> None:
+    """Every experiment with its status and progress."""
+    rows = ctx.store.experiments()
+    if not rows:
+        click.echo("No experiments yet. Try: knock experiment load experiments/examples/inquiry.yaml")
+        return
+    click.echo(_table(rows, ["id", "status", "kind", "contacts", "planned", "sent", "title"]))
+
+
+@experiment.command()
+@click.argument("experiment_id")
+@click.option("--plan", "show_plan", is_flag=True, help="List every planned contact.")
+@pass_ctx
+@knock_errors
+def show(ctx: Context, experiment_id: str, show_plan: bool) -> None:
+    """Details, status and contact counts of one experiment."""
+    store = ctx.store
+    row = store.experiment_row(experiment_id)
+    click.echo(f"{row['id']}: {row['title']}")
+    click.echo(f"  status: {row['status']}   kind: {row['kind']}   created: {row['created_at']}")
+    if row["prereg_hash"]:
+        click.echo(f"  pre-registered: {row['prereg_hash']} at {row['armed_at']}")
+    if row["kind"] == "designed":
+        definition = store.definition(experiment_id)
+        click.echo(f"  hypothesis: {definition.hypothesis.strip().splitlines()[0]}")
+        click.echo(f"  design: {definition.design.arms}-company, seed {definition.design.seed}, "
+                   f"from {definition.design.start} for {definition.design.days} days")
+        click.echo(f"  targets: {len(definition.targets)}   variants: "
+                   f"{', '.join(v.id for v in definition.variants)}   ethics: {definition.ethics.approval}")
+    counts = store.state_counts(experiment_id)
+    click.echo("  contacts: " + (", ".join(f"{n} {state}" for state, n in counts.items()) or "none"))
+    if show_plan:
+        click.echo(_table(store.contacts(experiment_id),
+                          ["planned_at", "target_id", "channel_key", "variant_id", "persona_id", "state"]))
+
+
+def _transition(status: str):
+    @pass_ctx
+    @knock_errors
+    def command(ctx: Context, experiment_id: str) -> None:
+        row = ctx.store.set_status(experiment_id, status)
+        extra = f" (pre-registration {row['prereg_hash']})" if status == "armed" else ""
+        click.echo(f"{experiment_id} is now {status}{extra}")
+
+    return command
+
+
+experiment.command("arm", help="Lock the pre-registration: design, hypothesis, seed and plan.")(
+    click.argument("experiment_id")(_transition("armed")))
+experiment.command("close", help="Close an experiment: nothing more is submitted.")(
+    click.argument("experiment_id")(_transition("closed")))
+
+
+@experiment.command("go-live")
+@click.argument("experiment_id")
+@click.option("--yes", is_flag=True, help="Skip the confirmation (for scripts).")
+@pass_ctx
+@knock_errors
+def go_live(ctx: Context, experiment_id: str, yes: bool) -> None:
+    """Allow real submissions: names how many contacts go to which domains first."""
+    from experiments.safety import live_reach
+
+    reach = live_reach(ctx.store, experiment_id)
+    click.echo(f"Going live makes {reach.total} real contacts to {len(reach.domains)} domains:")
+    for domain, count in reach.domains.items():
+        click.echo(f"  {count:4d}  {domain}")
+    if not yes:
+        click.confirm("Go live?", abort=True)
+    ctx.store.set_status(experiment_id, "live")
+    click.echo(f"{experiment_id} is now live")
+
+
+# --- outcomes from elsewhere -------------------------------------------------
+
+@main.command("import-outcomes")
+@click.argument("file", type=click.Path(path_type=Path))
+@click.option("--experiment", "experiment_id", required=True, help="Id to store the imported study under.")
+@click.option("--window-days", default=14.0, show_default=True, help="Response window used when the study ran.")
+@click.option("--timezone", "tz", default="UTC", show_default=True, help="Zone of times given without an offset.")
+@pass_ctx
+@knock_errors
+def import_outcomes(ctx: Context, file: Path, experiment_id: str, window_days: float, tz: str) -> None:
+    """Reanalyse a study run elsewhere (columns: company, channel, variant, sent_at, responded|responded_at)."""
+    from experiments.outcomes_import import read_outcomes
+
+    try:
+        zone: dt.tzinfo = ZoneInfo(tz)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise click.BadParameter(f"{tz!r} is not an IANA timezone", param_hint="--timezone") from None
+    rows = read_outcomes(file, zone)
+    result = ctx.store.import_outcomes(experiment_id, rows, str(file), window_days)
+    responded = sum(r.responded for r in rows)
+    click.echo(f"Imported {result.contacts} contacts ({responded} responded) into '{experiment_id}' "
+               f"({result.action}). Next: knock results {experiment_id} --by variant")
+
+
+# --- the sandbox -------------------------------------------------------------
+
+@main.command()
+@click.option("--port", default=8765, show_default=True, help="HTTP port (127.0.0.1 only).")
+@click.option("--smtp-port", default=8025, show_default=True, help="SMTP port (127.0.0.1 only).")
+@click.option("--data-dir", default="data/sandbox", show_default=True, type=click.Path(path_type=Path))
+@click.option("--maildir", default="data/mail", show_default=True, type=click.Path(path_type=Path),
+              help="The researcher mailbox replies are delivered into.")
+@click.option("--seed", default=0, show_default=True)
+@click.option("--speed", default=1.0, show_default=True, help="Simulated seconds per real second.")
+def sandbox(port: int, smtp_port: int, data_dir: Path, maildir: Path, seed: int, speed: float) -> None:
+    """Serve the fictitious companies on 127.0.0.1 until Ctrl-C."""
+    from sandbox.server import serve_forever
+
+    serve_forever(data_dir=data_dir, maildir=maildir, http_port=port, smtp_port=smtp_port, seed=seed, speed=speed)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,1 @@
+"""Runners: browser and email submission, mailbox collection, scheduling."""

@@ -1,0 +1,62 @@
+"""The one factory for Chromium and its contexts.
+
+Every launch option, timeout, viewport and locale is set here and nowhere
+else (as shot-scraper's ``_browser_context`` does), so tests, preflight and
+the runner see the same browser.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+
+CHROMIUM_PATH = os.environ.get("KNOCK_CHROMIUM", "/usr/bin/chromium")
+
+# Debian's chromium as root needs --no-sandbox; the network flags stop it
+# from phoning home, which this machine (and a polite runner) must not do.
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--disable-dev-shm-usage",
+]
+
+
+class BrowserMissing(RuntimeError):
+    """Chromium is not installed where Knock looks for it: run `make setup` or set KNOCK_CHROMIUM."""
+
+
+@dataclass(frozen=True)
+class ContextOptions:
+    viewport_width: int = 1280
+    viewport_height: int = 900
+    locale: str = "en-GB"
+    timezone_id: str = "UTC"
+    navigation_timeout_ms: int = 20_000
+    action_timeout_ms: int = 10_000
+
+
+def launch_chromium(playwright, headless: bool = True):
+    """Launch Debian's Chromium (Playwright cannot download browsers here)."""
+    if not os.path.exists(CHROMIUM_PATH):
+        raise BrowserMissing(f"no Chromium at {CHROMIUM_PATH}: run `make setup` or set KNOCK_CHROMIUM")
+    return playwright.chromium.launch(
+        executable_path=CHROMIUM_PATH, headless=headless, args=CHROMIUM_ARGS
+    )
+
+
+def new_context(browser, options: ContextOptions = ContextOptions()):
+    """A fresh, isolated context: no shared cookies between contacts."""
+    context = browser.new_context(
+        viewport={"width": options.viewport_width, "height": options.viewport_height},
+        locale=options.locale,
+        timezone_id=options.timezone_id,
+        accept_downloads=False,
+    )
+    context.set_default_navigation_timeout(options.navigation_timeout_ms)
+    context.set_default_timeout(options.action_timeout_ms)
+    return context
