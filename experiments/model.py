@@ -95,6 +95,17 @@ class Recipe(Strict):
             raise ValueError(f"unknown field {unknown[0]!r}; known: {', '.join(SEMANTIC_FIELDS)}")
         return fields
 
+    @model_validator(mode="after")
+    def _consistent(self) -> Recipe:
+        for key in self.values:
+            if key not in SEMANTIC_FIELDS:
+                raise ValueError(f"values: unknown field {key!r}; known: {', '.join(SEMANTIC_FIELDS)}")
+        for step in self.steps:
+            missing = [f for f in step.fields if f not in self.fields]
+            if missing:
+                raise ValueError(f"a step names field {missing[0]!r}, which the recipe's fields do not locate")
+        return self
+
 
 class Channel(Strict):
     id: str | None = Field(default=None, pattern=ID_PATTERN)

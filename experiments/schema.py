@@ -139,3 +139,17 @@ def m002_strata_and_coding(db: Database) -> None:
         """
     )
     db.execute("UPDATE contacts SET strata = '{}' WHERE strata IS NULL")
+
+
+@migrations()
+def m003_attempt_safety(db: Database) -> None:
+    """Attempts record whether the irreversible step was reached; failed contacts carry a retry time."""
+    db.executescript(
+        """
+        ALTER TABLE attempts ADD COLUMN submit_reached INTEGER NOT NULL DEFAULT 0;
+        ALTER TABLE contacts ADD COLUMN retry_at TEXT;
+        ALTER TABLE contacts ADD COLUMN submitting_at TEXT;
+        ALTER TABLE contacts ADD COLUMN last_error TEXT;
+        CREATE INDEX attempts_open ON attempts (contact_id, ended_at);
+        """
+    )

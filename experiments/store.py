@@ -24,6 +24,7 @@ from sqlite_utils import Database
 from experiments import lifecycle
 from experiments.assignment import PlannedContact, plan as make_plan
 from experiments.clock import Clock, iso
+from experiments.ledger import ContactLedger
 from experiments.errors import ImportRefused, NotFound, PreregisteredChange, TransitionRefused
 from experiments.model import Experiment
 from experiments.outcomes_import import OutcomeRow
@@ -39,7 +40,7 @@ class LoadResult:
     contacts: int
 
 
-class Store:
+class Store(ContactLedger):
     """The database. ``Store(path)`` creates it and applies pending migrations."""
 
     def __init__(self, path: str | Path = DEFAULT_DB, clock: Clock | None = None):

@@ -19,10 +19,19 @@ Path_ = tuple[str | int, ...]
 
 
 class Loader(yaml.SafeLoader):
-    """SafeLoader that reads ``17:00`` as text, not YAML 1.1's base-60 integer 1020."""
+    """SafeLoader with YAML 1.2's reading of two YAML 1.1 surprises.
+
+    ``17:00`` is text (not the base-60 integer 1020) and only true/false are
+    booleans, so ``levels: [no, partly, fully]`` means the words.
+    """
 
 
-Loader.yaml_implicit_resolvers = {k: list(v) for k, v in yaml.SafeLoader.yaml_implicit_resolvers.items()}
+_BOOL = "tag:yaml.org,2002:bool"
+Loader.yaml_implicit_resolvers = {
+    first: [(tag, regexp) for tag, regexp in resolvers if tag != _BOOL]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+Loader.add_implicit_resolver(_BOOL, re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"), list("tTfF"))
 for _digit in "0123456789":
     Loader.yaml_implicit_resolvers.setdefault(_digit, []).insert(
         0, ("tag:yaml.org,2002:str", re.compile(r"^[0-9]{1,2}:[0-9]{2}(:[0-9]{2})?$")))

@@ -152,3 +152,9 @@ def test_times_like_17_00_are_clock_times_not_base_60_numbers():
     text = edited([("design:", "business_hours: {start: 08:30, end: 17:00}\ndesign:")])
     experiment = validate_text(text, "x.yaml").experiment
     assert "08:30:00-17:00:00" == f"{experiment.business_hours.start}-{experiment.business_hours.end}"
+
+
+def test_yes_and_no_are_words_not_booleans():
+    text = BASE + "coding:\n  - id: tone\n    question: Polite?\n    levels: [no, yes]\n"
+    experiment = validate_text(text, "x.yaml").experiment
+    assert ["no", "yes"] == experiment.coding[0].levels

@@ -1,0 +1,184 @@
+"""The contact ledger: where every knock stands, written before it happens.
+
+A contact moves ``planned -> queued -> claimed -> submitting -> submitted``.
+The step into ``submitting`` is committed before the irreversible click or
+send, so after a crash the ledger tells what may have gone out:
+
+- a contact left ``claimed`` (lease expired) never reached the submit: it is
+  queued again;
+- a contact left ``submitting`` may have gone out: it becomes ``uncertain``
+  and waits for a human, never retried.
+
+Every change is one ``BEGIN IMMEDIATE`` transaction with its event, and each
+is conditional on the state it expects, so two workers cannot both win.
+This class is mixed into ``experiments.store.Store``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+
+from experiments.clock import iso
+
+LEASE_SECONDS = 300
+MAX_ATTEMPTS = 3
+BACKOFF_MINUTES = (5, 30, 120)
+
+# Outcome (runners.jobs) -> state after the attempt, for outcomes that settle it.
+SETTLED = {
+    "submitted_confirmed": "submitted",
+    "submitted_unconfirmed": "submitted",
+    "blocked_captcha": "blocked",
+    "form_not_found": "blocked",
+    "offsite_redirect": "blocked",
+}
+RETRYABLE = frozenset({"timeout", "http_error", "send_failed"})
+
+
+class ContactLedger:
+    """State changes of contacts (requires ``self.db``, ``self.write``, ``self.log``, ``self.clock``)."""
+
+    def _move(self, contact_id: int, expected: tuple[str, ...], new: str, event: str,
+              condition: str = "", condition_args: tuple = (), **changes) -> bool:
+        """Change state only from an expected one; False when someone else got there first."""
+        now = self.now()
+        sets = ", ".join(f"{k} = ?" for k in changes)
+        sql = (f"UPDATE contacts SET state = ?, state_changed_at = ?{', ' + sets if sets else ''} "
+               f"WHERE id = ? AND state IN ({','.join('?' * len(expected))}) {condition}")
+        with self.write():
+            changed = self.db.execute(
+                sql, [new, now, *changes.values(), contact_id, *expected, *condition_args]).rowcount
+            if changed:
+                row = self.db.execute("SELECT experiment_id FROM contacts WHERE id = ?", [contact_id]).fetchone()
+                self.log(event, row[0], contact_id, new_state=new,
+                         **{k: v for k, v in changes.items() if k not in ("lease_owner", "lease_expires_at")})
+        return bool(changed)
+
+    def contact(self, contact_id: int) -> dict:
+        from experiments.errors import NotFound
+
+        rows = list(self.db["contacts"].rows_where("id = ?", [contact_id]))
+        if not rows:
+            raise NotFound(f"no contact {contact_id}")
+        return rows[0]
+
+    def due_contacts(self, experiment_id: str, now: dt.datetime, ignore_schedule: bool = False) -> list[dict]:
+        """Planned contacts whose time has come, and failed ones whose retry time has."""
+        stamp = iso(now)
+        clause = "" if ignore_schedule else "AND planned_at <= ?"
+        args = [experiment_id] + ([] if ignore_schedule else [stamp])
+        planned = list(self.db.query(
+            f"SELECT * FROM contacts WHERE experiment_id = ? AND state IN ('planned', 'queued') {clause} "
+            "ORDER BY planned_at, id", args))
+        retries = list(self.db.query(
+            "SELECT * FROM contacts WHERE experiment_id = ? AND state = 'failed' AND retry_at IS NOT NULL "
+            "AND retry_at <= ? ORDER BY retry_at, id", [experiment_id, stamp]))
+        return planned + retries
+
+    # A failed contact may be taken again only when it carries a retry time that has come.
+    _CLAIMABLE = "AND (state IN ('planned', 'queued') OR (retry_at IS NOT NULL AND retry_at <= ?))"
+
+    def queue(self, contact_id: int) -> bool:
+        return self._move(contact_id, ("planned", "queued", "failed"), "queued", "contact.queued",
+                          self._CLAIMABLE, (self.now(),), retry_at=None)
+
+    def claim(self, contact_id: int, worker: str, lease_seconds: int = LEASE_SECONDS) -> bool:
+        """Take a contact for one attempt; a lease stops a dead worker from holding it forever."""
+        until = iso(self.clock.now() + dt.timedelta(seconds=lease_seconds))
+        return self._move(contact_id, ("planned", "queued", "failed"), "claimed", "contact.claimed",
+                          self._CLAIMABLE, (self.now(),), lease_owner=worker, lease_expires_at=until,
+                          retry_at=None)
+
+    def mark_submitting(self, contact_id: int, worker: str) -> bool:
+        """The durable step before the irreversible one. False: do not submit."""
+        now = self.now()
+        with self.write():
+            changed = self.db.execute(
+                """UPDATE contacts SET state = 'submitting', state_changed_at = ?, submitting_at = ?
+                   WHERE id = ? AND state = 'claimed' AND lease_owner = ? AND lease_expires_at > ?""",
+                [now, now, contact_id, worker, now]).rowcount
+            if changed:
+                row = self.db.execute("SELECT experiment_id FROM contacts WHERE id = ?", [contact_id]).fetchone()
+                self.log("contact.submitting", row[0], contact_id, worker=worker)
+        return bool(changed)
+
+    def release(self, contact_id: int, worker: str, reason: str) -> bool:
+        """Give back a claimed contact that never reached the submit (pause, shutdown)."""
+        return self._move_owned(contact_id, worker, ("claimed",), "queued", "contact.released", reason)
+
+    def _move_owned(self, contact_id: int, worker: str, expected, new: str, event: str, reason: str) -> bool:
+        with self.write():
+            row = self.db.execute("SELECT lease_owner, state FROM contacts WHERE id = ?", [contact_id]).fetchone()
+            if not row or row[0] != worker or row[1] not in expected:
+                return False
+            return self._move(contact_id, tuple(expected), new, event, lease_owner=None,
+                              lease_expires_at=None, last_error=reason)
+
+    def record_attempt(self, contact_id: int, worker: str, result, started_at: dt.datetime,
+                       dry_run: bool = False) -> str:
+        """Store one attempt and settle the contact's state from its outcome. Returns the new state."""
+        with self.write():
+            contact = self.contact(contact_id)
+            self.db["attempts"].insert({
+                "contact_id": contact_id, "started_at": iso(started_at), "ended_at": self.now(),
+                "outcome": result.outcome, "error": result.message or None,
+                "evidence": json.dumps(result.evidence, sort_keys=True), "worker": worker,
+                "dry_run": int(dry_run), "submit_reached": int(result.submit_reached)})
+            attempts = contact["attempts"] + (0 if dry_run else 1)
+            self.db.execute("UPDATE contacts SET attempts = ? WHERE id = ?", [attempts, contact_id])
+            new_state, changes = self._settle(contact, result, attempts, dry_run)
+            if new_state != contact["state"] or changes:
+                self._move(contact_id, (contact["state"],), new_state, f"contact.{result.outcome}",
+                           lease_owner=None, lease_expires_at=None, last_error=result.message or None, **changes)
+            return new_state
+
+    def _settle(self, contact: dict, result, attempts: int, dry_run: bool) -> tuple[str, dict]:
+        if dry_run or result.outcome in ("dry_run", "aborted"):
+            return ("queued" if contact["state"] in ("claimed", "queued") and not dry_run else "planned"), {}
+        if result.outcome in SETTLED:
+            if SETTLED[result.outcome] == "submitted":
+                return "submitted", {"submitted_at": contact["submitting_at"] or self.now()}
+            return SETTLED[result.outcome], {}
+        if result.submit_reached or contact["state"] == "submitting":
+            # The click or send happened. A form that refused the input kept it;
+            # anything else may have gone out. Neither is ever retried.
+            if result.outcome == "validation_error":
+                return "failed", {"retry_at": None}
+            return "uncertain", {}
+        if result.outcome in RETRYABLE and attempts < MAX_ATTEMPTS:
+            wait = BACKOFF_MINUTES[min(attempts, len(BACKOFF_MINUTES)) - 1]
+            return "failed", {"retry_at": iso(self.clock.now() + dt.timedelta(minutes=wait))}
+        return "failed", {"retry_at": None}
+
+    def expire_leases(self) -> dict[str, int]:
+        """Recover from dead workers: claimed -> queued (safe), submitting -> uncertain (may have gone out)."""
+        now = self.now()
+        counts = {"requeued": 0, "uncertain": 0}
+        stale = self.db.execute(
+            "SELECT id, state FROM contacts WHERE state IN ('claimed', 'submitting') AND lease_expires_at <= ?",
+            [now]).fetchall()
+        for contact_id, state in stale:
+            if state == "claimed":
+                counts["requeued"] += self._move(contact_id, ("claimed",), "queued", "contact.lease_expired",
+                                                 lease_owner=None, lease_expires_at=None)
+            else:
+                counts["uncertain"] += self._move(
+                    contact_id, ("submitting",), "uncertain", "contact.lease_expired",
+                    lease_owner=None, lease_expires_at=None,
+                    last_error="the worker stopped after the submit began; it may have gone out")
+        return counts
+
+    def resolve_uncertain(self, contact_id: int, went_out: bool, note: str) -> bool:
+        """A human's decision about a contact that may have gone out."""
+        if went_out:
+            return self._move(contact_id, ("uncertain",), "submitted", "contact.resolved",
+                              submitted_at=self.contact(contact_id)["submitting_at"], last_error=note)
+        return self._move(contact_id, ("uncertain",), "failed", "contact.resolved", retry_at=None, last_error=note)
+
+    def skip(self, contact_id: int, reason: str) -> bool:
+        return self._move(contact_id, ("planned", "queued", "failed", "claimed"), "skipped", "contact.skipped",
+                          last_error=reason, lease_owner=None, lease_expires_at=None)
+
+    def attempts_of(self, contact_id: int) -> list[dict]:
+        return list(self.db["attempts"].rows_where("contact_id = ?", [contact_id], order_by="id"))
