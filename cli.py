@@ -206,6 +206,100 @@ def go_live(ctx: Context, experiment_id: str, yes: bool) -> None:
     click.echo(f"{experiment_id} is now live")
 
 
+# --- running -------------------------------------------------------------------
+
+@main.command()
+@click.option("--experiment", "experiment_id", required=True)
+@click.option("--now", "ignore_schedule", is_flag=True,
+              help="Ignore planned times (and, for the sandbox only, business hours and spacing).")
+@click.option("--dry-run", is_flag=True, help="Fill every form and keep the evidence; never click submit or send.")
+@click.option("--concurrency", default=1, show_default=True, type=click.IntRange(1, 16), help="Browser contexts at once.")
+@click.option("--contact", "contact_ids", multiple=True, type=int, help="Only these contacts (repeatable).")
+@click.option("--limit", type=click.IntRange(1), help="At most this many contacts.")
+@click.option("--evidence", type=click.Choice(["default", "off", "full"]), default="default", show_default=True)
+@pass_ctx
+@knock_errors
+def run(ctx: Context, experiment_id: str, ignore_schedule: bool, dry_run: bool, concurrency: int,
+        contact_ids: tuple[int, ...], limit: int | None, evidence: str) -> None:
+    """Submit every due contact of an experiment, then summarise the outcomes."""
+    from runners.email_send import SmtpConfig, SmtpConfigError
+    from runners.run import RunOptions, run_experiment
+
+    try:
+        smtp = SmtpConfig.from_env()
+    except SmtpConfigError as exc:
+        raise click.ClickException(str(exc)) from None
+    options = RunOptions(experiment_id, ignore_schedule, dry_run, concurrency, evidence,
+                         ctx.db_path.parent / "evidence", smtp, contact_ids or None, limit)
+    with click.progressbar(length=0, label="Submitting", show_pos=True, file=sys.stderr) as bar:
+        def progress(entry: dict) -> None:
+            bar.length = (bar.length or 0) + 1
+            bar.update(1)
+
+        summary = run_experiment(ctx.store, options, progress)
+    rows = [{"outcome": k, "contacts": v} for k, v in sorted(summary.outcomes.items())]
+    click.echo(_table(rows, ["outcome", "contacts"]) if rows else "Nothing was due.")
+    if summary.skipped:
+        click.echo(f"Skipped {len(summary.skipped)}: " + "; ".join(sorted({r for _, r in summary.skipped})))
+    if summary.deferred:
+        click.echo(f"Deferred {len(summary.deferred)}: " + "; ".join(sorted({r for _, r in summary.deferred}))[:300])
+    click.echo(f"Next: knock status --experiment {experiment_id}")
+
+
+@main.command()
+@click.option("--experiment", "experiment_id", required=True)
+@click.option("--all", "show_all", is_flag=True, help="List every contact, not only the counts.")
+@pass_ctx
+@knock_errors
+def status(ctx: Context, experiment_id: str, show_all: bool) -> None:
+    """Where every contact of an experiment stands."""
+    store = ctx.store
+    row = store.experiment_row(experiment_id)
+    paused = "  (PAUSED)" if row["paused"] else ""
+    click.echo(f"{experiment_id}: {row['status']}{paused}")
+    counts = store.state_counts(experiment_id)
+    click.echo(_table([{"state": k, "contacts": v} for k, v in counts.items()], ["state", "contacts"]))
+    uncertain = store.contacts(experiment_id, state="uncertain")
+    if uncertain:
+        click.echo(f"{len(uncertain)} uncertain contact(s) need a decision: knock resolve CONTACT --sent|--not-sent")
+    if show_all:
+        click.echo(_table(store.contacts(experiment_id),
+                          ["id", "planned_at", "target_id", "channel_key", "variant_id", "state", "attempts", "last_error"]))
+
+
+@main.command()
+@click.argument("experiment_id")
+@pass_ctx
+@knock_errors
+def pause(ctx: Context, experiment_id: str) -> None:
+    """Stop submitting: runners and workers stop claiming and submitting within seconds."""
+    ctx.store.set_paused(experiment_id, True)
+    click.echo(f"{experiment_id} is paused. Resume with: knock resume {experiment_id}")
+
+
+@main.command()
+@click.argument("experiment_id")
+@pass_ctx
+@knock_errors
+def resume(ctx: Context, experiment_id: str) -> None:
+    """Lift the pause."""
+    ctx.store.set_paused(experiment_id, False)
+    click.echo(f"{experiment_id} is no longer paused")
+
+
+@main.command()
+@click.argument("contact_id", type=int)
+@click.option("--sent/--not-sent", "went_out", required=True, help="Did the submission go out?")
+@click.option("--note", required=True, help="The evidence for the decision.")
+@pass_ctx
+@knock_errors
+def resolve(ctx: Context, contact_id: int, went_out: bool, note: str) -> None:
+    """Decide an uncertain contact (it may have gone out): it is never retried either way."""
+    if not ctx.store.resolve_uncertain(contact_id, went_out, note):
+        raise click.ClickException(f"contact {contact_id} is {ctx.store.contact(contact_id)['state']}, not uncertain")
+    click.echo(f"contact {contact_id}: {'submitted' if went_out else 'failed (not retried)'}")
+
+
 # --- outcomes from elsewhere -------------------------------------------------
 
 @main.command("import-outcomes")

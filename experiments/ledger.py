@@ -124,7 +124,8 @@ class ContactLedger:
                 "contact_id": contact_id, "started_at": iso(started_at), "ended_at": self.now(),
                 "outcome": result.outcome, "error": result.message or None,
                 "evidence": json.dumps(result.evidence, sort_keys=True), "worker": worker,
-                "dry_run": int(dry_run), "submit_reached": int(result.submit_reached)})
+                "dry_run": int(dry_run), "submit_reached": int(result.submit_reached),
+                "message_id": result.message_id, "page_messages": json.dumps(result.page_messages)})
             attempts = contact["attempts"] + (0 if dry_run else 1)
             self.db.execute("UPDATE contacts SET attempts = ? WHERE id = ?", [attempts, contact_id])
             new_state, changes = self._settle(contact, result, attempts, dry_run)
@@ -182,3 +183,30 @@ class ContactLedger:
 
     def attempts_of(self, contact_id: int) -> list[dict]:
         return list(self.db["attempts"].rows_where("contact_id = ?", [contact_id], order_by="id"))
+
+    # --- what run-time safety checks need ------------------------------------
+
+    def last_contact_at_domain(self, domain: str) -> str | None:
+        """The latest knock on a domain, across all experiments (politeness is per company, not per study)."""
+        row = self.db.execute(
+            """SELECT MAX(c.submitting_at) FROM contacts c
+               JOIN targets t ON t.experiment_id = c.experiment_id AND t.id = c.target_id
+               WHERE t.domain = ? AND c.submitting_at IS NOT NULL""", [domain]).fetchone()
+        return row[0]
+
+    def contacts_made(self, experiment_id: str, target_id: str) -> int:
+        """Knocks that count against the contact cap: anything that reached the submit."""
+        return self.db.execute(
+            """SELECT COUNT(*) FROM contacts WHERE experiment_id = ? AND target_id = ?
+               AND state IN ('submitting', 'submitted', 'uncertain')""", [experiment_id, target_id]).fetchone()[0]
+
+    def set_paused(self, experiment_id: str, paused: bool) -> None:
+        """The pause switch: workers check it before every claim and before every submit."""
+        with self.write():
+            self.experiment_row(experiment_id)
+            self.db.execute("UPDATE experiments SET paused = ? WHERE id = ?", [int(paused), experiment_id])
+            self.log("experiment.paused" if paused else "experiment.resumed", experiment_id)
+
+    def is_paused(self, experiment_id: str) -> bool:
+        row = self.db.execute("SELECT paused FROM experiments WHERE id = ?", [experiment_id]).fetchone()
+        return bool(row and row[0])

@@ -143,13 +143,16 @@ def m002_strata_and_coding(db: Database) -> None:
 
 @migrations()
 def m003_attempt_safety(db: Database) -> None:
-    """Attempts record whether the irreversible step was reached; failed contacts carry a retry time."""
+    """Attempts record whether the irreversible step was reached, the Message-ID sent and the
+    page's messages; failed contacts carry a retry time."""
     db.executescript(
         """
         ALTER TABLE attempts ADD COLUMN submit_reached INTEGER NOT NULL DEFAULT 0;
+        ALTER TABLE attempts ADD COLUMN message_id TEXT;
+        ALTER TABLE attempts ADD COLUMN page_messages TEXT NOT NULL DEFAULT '[]';
         ALTER TABLE contacts ADD COLUMN retry_at TEXT;
         ALTER TABLE contacts ADD COLUMN submitting_at TEXT;
         ALTER TABLE contacts ADD COLUMN last_error TEXT;
-        CREATE INDEX attempts_open ON attempts (contact_id, ended_at);
+        CREATE INDEX attempts_message_id ON attempts (message_id);
         """
     )

@@ -1,0 +1,202 @@
+"""`knock run`: submit what is due, N at a time, never twice.
+
+The calling thread is the coordinator and the only one that touches the
+store. Executor threads each own a Playwright and a Chromium (Playwright's
+sync API must not be shared across threads) and talk to the coordinator
+through a queue: right before the click or send they ask for the gate, and
+the coordinator answers only after ``submitting`` is committed. Remote
+workers (runners.queue) speak the same two messages.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import queue
+import socket
+import threading
+import traceback
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
+
+from experiments.errors import KnockError
+from experiments.store import Store
+from runners import policy
+from runners.contact_job import AUTOMATED, build_job
+from runners.email_send import SmtpConfig, send_email
+from runners.jobs import AttemptResult, SubmissionJob
+
+ERROR = "error"
+
+
+class RunRefused(KnockError):
+    """The experiment may not run now (draft, not live for real addresses, closed)."""
+
+
+@dataclass(frozen=True)
+class RunOptions:
+    experiment_id: str
+    ignore_schedule: bool = False
+    dry_run: bool = False
+    concurrency: int = 1
+    evidence: str = "default"
+    evidence_root: Path = Path("data/evidence")
+    smtp: SmtpConfig = field(default_factory=SmtpConfig.from_env)
+    contact_ids: tuple[int, ...] | None = None
+    limit: int | None = None
+
+
+@dataclass
+class RunSummary:
+    outcomes: Counter = field(default_factory=Counter)
+    states: Counter = field(default_factory=Counter)
+    skipped: list[tuple[int, str]] = field(default_factory=list)
+    deferred: list[tuple[int, str]] = field(default_factory=list)
+    rows: list[dict] = field(default_factory=list)
+
+
+def worker_name() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}:{threading.get_ident() % 100000}"
+
+
+def evidence_dir(root: Path, job: SubmissionJob, started: dt.datetime) -> Path:
+    return Path(root) / job.experiment_id / str(job.contact_id) / started.strftime("%Y%m%dT%H%M%SZ")
+
+
+def execute(job: SubmissionJob, gate: Callable[[], bool], browser_factory, options: RunOptions,
+            started: dt.datetime) -> AttemptResult:
+    """Run one job; any unexpected error becomes an outcome (the ledger decides what it means)."""
+    directory = evidence_dir(options.evidence_root, job, started)
+    try:
+        if job.channel_type == "email":
+            return send_email(job, options.smtp, directory, gate)
+        from runners.browser import new_context
+        from runners.webform import submit_web
+
+        context = new_context(browser_factory())
+        try:
+            return submit_web(context, job, directory, gate)
+        finally:
+            context.close()
+    except Exception as exc:  # a bug must not kill the run or lose the row
+        return AttemptResult(ERROR, f"internal error: {exc!r}\n{traceback.format_exc(limit=5)}")
+
+
+class _Executor(threading.Thread):
+    """One executor: its own Playwright and Chromium, started on first web job."""
+
+    def __init__(self, tasks: queue.Queue, inbox: queue.Queue, options: RunOptions, clock):
+        super().__init__(daemon=True)
+        self.tasks, self.inbox, self.options, self.clock = tasks, inbox, options, clock
+        self._playwright = self._browser = None
+
+    def browser(self):
+        if self._browser is None:
+            from playwright.sync_api import sync_playwright
+
+            from runners.browser import launch_chromium
+
+            self._playwright = sync_playwright().start()
+            self._browser = launch_chromium(self._playwright)
+        return self._browser
+
+    def gate(self, contact_id: int) -> bool:
+        reply: queue.Queue = queue.Queue(maxsize=1)
+        self.inbox.put(("gate", contact_id, reply))
+        return reply.get()
+
+    def run(self) -> None:
+        try:
+            while (job := self.tasks.get()) is not None:
+                started = self.clock.now()
+                result = execute(job, lambda: self.gate(job.contact_id), self.browser, self.options, started)
+                self.inbox.put(("done", job.contact_id, result, started))
+        finally:
+            if self._browser is not None:
+                self._browser.close()
+                self._playwright.stop()
+
+
+def run_experiment(store: Store, options: RunOptions, progress: Callable[[dict], None] | None = None) -> RunSummary:
+    """Submit every due contact of one experiment and wait for all outcomes."""
+    row = store.experiment_row(options.experiment_id)
+    experiment = store.definition(options.experiment_id)
+    summary = RunSummary()
+    store.expire_leases()
+    worker = worker_name()
+    todo = _plan_run(store, experiment, row["status"], options, summary)
+    tasks: queue.Queue = queue.Queue()
+    inbox: queue.Queue = queue.Queue()
+    executors = [_Executor(tasks, inbox, options, store.clock) for _ in range(max(1, min(options.concurrency, len(todo) or 1)))]
+    for executor in executors:
+        executor.start()
+    in_flight = 0
+    pending = list(todo)
+    try:
+        while pending or in_flight:
+            while pending and in_flight < len(executors):
+                contact = pending.pop(0)
+                if store.is_paused(options.experiment_id):
+                    summary.deferred.append((contact["id"], "paused"))
+                    continue
+                if not store.claim(contact["id"], worker):
+                    continue  # another runner took it
+                tasks.put(build_job(experiment, contact, dry_run=options.dry_run, evidence=options.evidence))
+                in_flight += 1
+            if not in_flight:
+                break
+            message = inbox.get()
+            if message[0] == "gate":
+                _, contact_id, reply = message
+                allowed = not store.is_paused(options.experiment_id) and (
+                    options.dry_run or store.mark_submitting(contact_id, worker))
+                reply.put(allowed)
+            else:
+                _, contact_id, result, started = message
+                state = store.record_attempt(contact_id, worker, result, started, dry_run=options.dry_run)
+                in_flight -= 1
+                summary.outcomes[result.outcome] += 1
+                summary.states[state] += 1
+                entry = {"contact_id": contact_id, "outcome": result.outcome, "state": state,
+                         "message": result.message.splitlines()[0] if result.message else ""}
+                summary.rows.append(entry)
+                if progress:
+                    progress(entry)
+    finally:
+        for _ in executors:
+            tasks.put(None)
+        for executor in executors:
+            executor.join(timeout=60)
+        for contact in pending:  # interrupted: give back what was never started
+            store.release(contact["id"], worker, "run interrupted")
+    return summary
+
+
+def _plan_run(store: Store, experiment, status: str, options: RunOptions, summary: RunSummary) -> list[dict]:
+    """Due automated contacts that policy lets through now; skips and deferrals are recorded."""
+    now = store.clock.now()
+    due = store.due_contacts(options.experiment_id, now, ignore_schedule=options.ignore_schedule or options.dry_run)
+    if options.contact_ids is not None:
+        wanted = set(options.contact_ids)
+        due = [c for c in due if c["id"] in wanted]
+    due = [c for c in due if c["channel_type"] in AUTOMATED]
+    todo = []
+    dispatched: set[str] = set()
+    for contact in due:
+        decision = policy.decide(store, experiment, status, contact, now, options.ignore_schedule,
+                                 options.dry_run, options.smtp.host, frozenset(dispatched))
+        if decision.action == policy.REFUSE:
+            raise RunRefused(f"{options.experiment_id}: {decision.reason}")
+        if decision.action == policy.SKIP:
+            store.skip(contact["id"], decision.reason)
+            summary.skipped.append((contact["id"], decision.reason))
+        elif decision.action == policy.DEFER:
+            summary.deferred.append((contact["id"], decision.reason))
+        else:
+            todo.append(contact)
+            dispatched.add(experiment.target(contact["target_id"]).domain)
+            if options.limit and len(todo) >= options.limit:
+                break
+    return todo
