@@ -300,6 +300,26 @@ def resolve(ctx: Context, contact_id: int, went_out: bool, note: str) -> None:
     click.echo(f"contact {contact_id}: {'submitted' if went_out else 'failed (not retried)'}")
 
 
+@main.command()
+@click.option("--role", type=click.Choice(["all", "coordinator", "submit"]), default="all", show_default=True,
+              help="coordinator: owns the database and dispatches; submit: only submits (no database needed).")
+@click.option("--concurrency", default=2, show_default=True, type=click.IntRange(1, 16), help="Submitting threads.")
+@click.option("--interval", default=30.0, show_default=True, help="Seconds between looks for due contacts.")
+@click.option("--now", "ignore_schedule", is_flag=True, help="Sandbox only: ignore planned times, hours and spacing.")
+@click.option("--evidence", type=click.Choice(["default", "off", "full"]), default="default", show_default=True)
+@pass_ctx
+@knock_errors
+def worker(ctx: Context, role: str, concurrency: int, interval: float, ignore_schedule: bool, evidence: str) -> None:
+    """Run unattended: dispatch what is due and submit it (queue: $KNOCK_QUEUE or SQLite under data/)."""
+    from runners.email_send import SmtpConfig
+    from runners.run import RunOptions
+    from runners.worker import serve
+
+    options = RunOptions("*", evidence=evidence, evidence_root=ctx.db_path.parent / "evidence",
+                         smtp=SmtpConfig.from_env())
+    serve(role, ctx.db_path, options, concurrency, interval, ignore_schedule, echo=click.echo)
+
+
 # --- outcomes from elsewhere -------------------------------------------------
 
 @main.command("import-outcomes")

@@ -126,6 +126,12 @@ class ContactLedger:
                 "evidence": json.dumps(result.evidence, sort_keys=True), "worker": worker,
                 "dry_run": int(dry_run), "submit_reached": int(result.submit_reached),
                 "message_id": result.message_id, "page_messages": json.dumps(result.page_messages)})
+            if contact["lease_owner"] != worker:
+                # A stale task (its lease expired and the contact moved on): keep the
+                # attempt as evidence, but it no longer decides the contact's state.
+                self.log("contact.stale_outcome", contact["experiment_id"], contact_id,
+                         worker=worker, outcome=result.outcome)
+                return contact["state"]
             attempts = contact["attempts"] + (0 if dry_run else 1)
             self.db.execute("UPDATE contacts SET attempts = ? WHERE id = ?", [attempts, contact_id])
             new_state, changes = self._settle(contact, result, attempts, dry_run)

@@ -147,3 +147,14 @@ def test_processes_racing_for_contacts_each_win_different_ones(tmp_path):
     counts = Counter(cid for cid, _ in won)
     assert sorted(ids) == sorted(counts)
     assert {1} == set(counts.values())
+
+
+def test_an_outcome_from_a_lost_lease_does_not_change_the_contact(store, clock):
+    cid = loaded(store)[0]
+    store.claim(cid, "old", lease_seconds=10)
+    clock.advance(seconds=11)
+    store.expire_leases()
+    assert store.claim(cid, "new")
+    assert "claimed" == store.record_attempt(cid, "old", result("aborted"), clock.now())
+    assert ("claimed", "new") == (store.contact(cid)["state"], store.contact(cid)["lease_owner"])
+    assert 1 == len(store.attempts_of(cid))
