@@ -320,6 +320,70 @@ def worker(ctx: Context, role: str, concurrency: int, interval: float, ignore_sc
     serve(role, ctx.db_path, options, concurrency, interval, ignore_schedule, echo=click.echo)
 
 
+# --- manual channels -----------------------------------------------------------
+
+def _when(text: str | None) -> dt.datetime:
+    """An ISO 8601 time (no offset: the local zone of this machine); default now."""
+    if not text:
+        return dt.datetime.now(dt.timezone.utc).replace(microsecond=0)
+    try:
+        value = dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        raise click.BadParameter(f"{text!r} is not a date-time like 2026-03-02T14:05+01:00", param_hint="--at") from None
+    return (value if value.tzinfo else value.astimezone()).astimezone(dt.timezone.utc)
+
+
+@main.command()
+@click.option("--experiment", "experiment_id", help="Only this experiment.")
+@pass_ctx
+@knock_errors
+def todo(ctx: Context, experiment_id: str | None) -> None:
+    """Knocks to make by hand (phone, social, chat) that are due, with what to say."""
+    from runners.manual import todo_items
+
+    items = todo_items(ctx.store, experiment_id)
+    if not items:
+        click.echo("Nothing to do by hand right now.")
+        return
+    for item in items:
+        click.echo(f"[{item['contact_id']}] {item['planned_at']}  {item['target']} by {item['channel']}"
+                   f"{' (' + item['handle'] + ')' if item['handle'] else ''} as {item['persona']}")
+        click.echo("    " + item["message"].strip().replace("\n", "\n    "))
+        click.echo(f"    when done: knock made {item['contact_id']} --at TIME --note '...'")
+
+
+@main.command()
+@click.argument("contact_id", type=int)
+@click.option("--at", "at", help="When the knock was made (ISO 8601; default now).")
+@click.option("--note", default="", help="What happened.")
+@pass_ctx
+@knock_errors
+def made(ctx: Context, contact_id: int, at: str | None, note: str) -> None:
+    """Record that a knock by phone, social or chat was made by hand."""
+    contact = ctx.store.contact(contact_id)
+    if contact["channel_type"] not in ("phone", "social", "chat"):
+        raise click.ClickException(f"contact {contact_id} is a {contact['channel_type']} contact: Knock submits it itself")
+    if not ctx.store.record_manual_knock(contact_id, _when(at), note):
+        raise click.ClickException(f"contact {contact_id} is {contact['state']}; only a planned knock can be made")
+    click.echo(f"contact {contact_id}: knock recorded")
+
+
+@main.command("log-response")
+@click.argument("contact_id", type=int)
+@click.option("--at", "at", help="When the reply came (ISO 8601; default now).")
+@click.option("--kind", type=click.Choice(["human", "auto"]), default="human", show_default=True)
+@click.option("--channel", type=click.Choice(["phone", "social", "chat", "in_person", "email", "other"]),
+              default="phone", show_default=True)
+@click.option("--note", default="", help="What was said (kept private, never published).")
+@pass_ctx
+@knock_errors
+def log_response(ctx: Context, contact_id: int, at: str | None, kind: str, channel: str, note: str) -> None:
+    """Record a reply that arrived outside the mailbox."""
+    kind = "auto_reply" if kind == "auto" else kind
+    message_id = ctx.store.log_response(contact_id, _when(at), kind, channel, note)
+    click.echo(f"contact {contact_id}: {kind} reply by {channel} logged (message {message_id})")
+
+
 # --- outcomes from elsewhere -------------------------------------------------
 
 @main.command("import-outcomes")

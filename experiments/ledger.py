@@ -20,6 +20,7 @@ import datetime as dt
 import json
 
 from experiments.clock import iso
+from experiments.errors import KnockError, NotFound
 
 LEASE_SECONDS = 300
 MAX_ATTEMPTS = 3
@@ -56,8 +57,6 @@ class ContactLedger:
         return bool(changed)
 
     def contact(self, contact_id: int) -> dict:
-        from experiments.errors import NotFound
-
         rows = list(self.db["contacts"].rows_where("id = ?", [contact_id]))
         if not rows:
             raise NotFound(f"no contact {contact_id}")
@@ -216,3 +215,33 @@ class ContactLedger:
     def is_paused(self, experiment_id: str) -> bool:
         row = self.db.execute("SELECT paused FROM experiments WHERE id = ?", [experiment_id]).fetchone()
         return bool(row and row[0])
+
+    # --- manual channels (phone, social, chat) -------------------------------
+
+    def manual_todo(self, experiment_id: str | None, now: dt.datetime) -> list[dict]:
+        """Due contacts on channels a person works by hand."""
+        where, args = "state IN ('planned', 'queued') AND channel_type IN ('phone', 'social', 'chat') AND planned_at <= ?", [iso(now)]
+        if experiment_id:
+            where, args = where + " AND experiment_id = ?", args + [experiment_id]
+        return list(self.db["contacts"].rows_where(where, args, order_by="planned_at, id"))
+
+    def record_manual_knock(self, contact_id: int, at: dt.datetime, note: str) -> bool:
+        """A person made this knock (a call, a direct message) at ``at``."""
+        return self._move(contact_id, ("planned", "queued"), "submitted", "contact.made_by_hand",
+                          submitted_at=iso(at), submitting_at=iso(at), last_error=note or None)
+
+    def log_response(self, contact_id: int, at: dt.datetime, kind: str, channel: str, note: str) -> int:
+        """A reply that arrived outside the mailbox (phone, social, in person)."""
+        if kind not in ("human", "auto_reply"):
+            raise ValueError("kind is human or auto_reply")
+        with self.write():
+            contact = self.contact(contact_id)
+            if contact["state"] not in ("submitted", "uncertain"):
+                raise KnockError(f"contact {contact_id} is {contact['state']}: only a knock that was made can be answered")
+            message_id = self.db["messages"].insert({
+                "source": f"manual:{channel}", "contact_id": contact_id, "received_at": iso(at),
+                "classification": kind, "reasons": json.dumps(["logged by hand"]), "match_rule": "manual",
+                "match_confidence": 1.0, "note": note or None, "created_at": self.now()}).last_pk
+            self.log("message.logged", contact["experiment_id"], contact_id, classification=kind, channel=channel,
+                     at=iso(at))
+        return message_id
