@@ -384,6 +384,37 @@ def log_response(ctx: Context, contact_id: int, at: str | None, kind: str, chann
     click.echo(f"contact {contact_id}: {kind} reply by {channel} logged (message {message_id})")
 
 
+# --- results -------------------------------------------------------------------
+
+@main.command()
+@click.argument("experiment_id")
+@click.option("--by", default="variant", show_default=True,
+              help="variant, channel, company, persona, or a stratum such as industry.")
+@click.option("--format", "fmt", type=click.Choice(["table", "json", "csv"]), default="table", show_default=True)
+@click.option("--correction", type=click.Choice(["holm", "fdr_bh"]), default="holm", show_default=True,
+              help="Multiple-comparison control for pairwise comparisons.")
+@pass_ctx
+@knock_errors
+def results(ctx: Context, experiment_id: str, by: str, fmt: str, correction: str) -> None:
+    """Response rates, times to first human reply and comparisons for one experiment."""
+    from analysis.config import ResultsConfig
+    from analysis.results import compute_results
+    from analysis.schema import AnalysisTableError
+    from analysis.table import analysis_table
+
+    table = analysis_table(ctx.store, experiment_id)
+    try:
+        computed = compute_results(table, by=by, config=ResultsConfig(correction=correction), experiment=experiment_id)
+    except AnalysisTableError as exc:
+        raise click.BadParameter(str(exc), param_hint="--by") from None
+    if fmt == "json":
+        click.echo(computed.to_json())
+    elif fmt == "csv":
+        click.echo(computed.groups_frame().to_csv(index=False), nl=False)
+    else:
+        click.echo(computed.to_text())
+
+
 # --- outcomes from elsewhere -------------------------------------------------
 
 @main.command("import-outcomes")

@@ -40,7 +40,45 @@ class LoadResult:
     contacts: int
 
 
-class Store(ContactLedger):
+class AnalysisQueries:
+    """Read-only queries the analysis table is built from (mixed into Store)."""
+
+    def analysis_rows(self, experiment_id: str) -> tuple[list[str], list[tuple]]:
+        """One row per contact with its first replies by kind.
+
+        Messages matched only as 'probable' wait for a person to confirm them
+        and do not count yet.
+        """
+        cursor = self.db.execute(
+            """SELECT c.id AS contact_id, c.experiment_id, t.id AS target_id, t.name AS company,
+                      c.channel_type AS channel, c.variant_id AS variant, c.persona_id AS persona,
+                      c.state, c.submitted_at AS sent_at, c.last_error, t.strata AS target_strata,
+                      c.strata AS contact_strata,
+                      m.n_messages, m.first_any_at, m.first_human_at, m.n_human, m.first_auto_at,
+                      m.bounced_at, m.n_bounce
+               FROM contacts c
+               JOIN targets t ON t.experiment_id = c.experiment_id AND t.id = c.target_id
+               LEFT JOIN (
+                   SELECT contact_id, COUNT(*) AS n_messages, MIN(received_at) AS first_any_at,
+                          MIN(CASE WHEN classification = 'human' THEN received_at END) AS first_human_at,
+                          SUM(classification = 'human') AS n_human,
+                          MIN(CASE WHEN classification = 'auto_reply' THEN received_at END) AS first_auto_at,
+                          MIN(CASE WHEN classification = 'bounce' THEN received_at END) AS bounced_at,
+                          SUM(classification = 'bounce') AS n_bounce
+                   FROM messages
+                   WHERE contact_id IS NOT NULL AND COALESCE(match_rule, '') != 'probable'
+                   GROUP BY contact_id
+               ) m ON m.contact_id = c.id
+               WHERE c.experiment_id = ?
+               ORDER BY c.id""", [experiment_id])
+        return [d[0] for d in cursor.description], cursor.fetchall()
+
+    def response_window_days(self, experiment_id: str) -> float:
+        row = self.experiment_row(experiment_id)
+        return float(json.loads(row["definition"]).get("response_window_days", 14))
+
+
+class Store(ContactLedger, AnalysisQueries):
     """The database. ``Store(path)`` creates it and applies pending migrations."""
 
     def __init__(self, path: str | Path = DEFAULT_DB, clock: Clock | None = None):
@@ -311,3 +349,4 @@ def _target_ids(companies) -> dict[str, str]:
         ids[name] = candidate
         used.add(candidate)
     return ids
+
