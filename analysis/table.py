@@ -15,7 +15,7 @@ import json
 import numpy as np
 import pandas as pd
 
-from analysis.schema import STRATUM_PREFIX
+from analysis.schema import NOT_SENT, STRATUM_PREFIX
 
 EXCLUDED_STATES = {
     "blocked": "blocked (CAPTCHA, login wall or no form)",
@@ -23,7 +23,6 @@ EXCLUDED_STATES = {
     "uncertain": "uncertain (may or may not have gone out)",
     "skipped": "skipped (cap, opt-out or window)",
 }
-NOT_SENT = "not sent yet"
 BOUNCED = "bounced"
 TIME_COLUMNS = ("sent_at", "first_any_at", "first_human_at", "first_auto_at", "bounced_at")
 
