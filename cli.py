@@ -231,12 +231,20 @@ def run(ctx: Context, experiment_id: str, ignore_schedule: bool, dry_run: bool, 
         raise click.ClickException(str(exc)) from None
     options = RunOptions(experiment_id, ignore_schedule, dry_run, concurrency, evidence,
                          ctx.db_path.parent / "evidence", smtp, contact_ids or None, limit)
-    with click.progressbar(length=0, label="Submitting", show_pos=True, file=sys.stderr) as bar:
-        def progress(entry: dict) -> None:
-            bar.length = (bar.length or 0) + 1
-            bar.update(1)
+    bar = None
 
+    def progress(entry: dict, total: int) -> None:
+        nonlocal bar
+        if bar is None:
+            bar = click.progressbar(length=total, label="Submitting", show_pos=True, file=sys.stderr)
+            bar.__enter__()
+        bar.update(1, entry["outcome"])
+
+    try:
         summary = run_experiment(ctx.store, options, progress)
+    finally:
+        if bar is not None:
+            bar.__exit__(None, None, None)
     rows = [{"outcome": k, "contacts": v} for k, v in sorted(summary.outcomes.items())]
     click.echo(_table(rows, ["outcome", "contacts"]) if rows else "Nothing was due.")
     if summary.skipped:
@@ -244,6 +252,24 @@ def run(ctx: Context, experiment_id: str, ignore_schedule: bool, dry_run: bool, 
     if summary.deferred:
         click.echo(f"Deferred {len(summary.deferred)}: " + "; ".join(sorted({r for _, r in summary.deferred}))[:300])
     click.echo(f"Next: knock status --experiment {experiment_id}")
+
+
+@main.command()
+@click.option("--experiment", "experiment_id", required=True)
+@pass_ctx
+@knock_errors
+def preflight(ctx: Context, experiment_id: str) -> None:
+    """Visit every channel without submitting anything: which are testable, with evidence."""
+    from runners.preflight import preflight as run_preflight
+
+    rows = run_preflight(ctx.store, experiment_id, ctx.db_path.parent / "evidence")
+    table = [{"target": r.target, "channel": r.channel, "ok": "yes" if r.testable else "NO", "verdict": r.verdict,
+              "fields": ", ".join(sorted(r.fields)) or "-"} for r in rows]
+    click.echo(_table(table, ["target", "channel", "ok", "verdict", "fields"]))
+    bad = [r for r in rows if not r.testable and r.channel not in ("phone", "social", "chat")]
+    click.echo(f"{len(rows) - len(bad)} of {len(rows)} channels testable."
+               + (" Fix their recipes or drop those targets before going live; evidence under "
+                  f"{ctx.db_path.parent / 'evidence' / 'preflight' / experiment_id}" if bad else ""))
 
 
 @main.command()
@@ -382,6 +408,88 @@ def log_response(ctx: Context, contact_id: int, at: str | None, kind: str, chann
     kind = "auto_reply" if kind == "auto" else kind
     message_id = ctx.store.log_response(contact_id, _when(at), kind, channel, note)
     click.echo(f"contact {contact_id}: {kind} reply by {channel} logged (message {message_id})")
+
+
+# --- replies -------------------------------------------------------------------
+
+@main.command()
+@click.option("--imap", "imap_url", help="imaps://user@host/INBOX (password in KNOCK_IMAP_PASSWORD).")
+@click.option("--maildir", type=click.Path(file_okay=False, path_type=Path),
+              help="A Maildir to read (default: data/mail, where the sandbox delivers).")
+@pass_ctx
+@knock_errors
+def collect(ctx: Context, imap_url: str | None, maildir: Path | None) -> None:
+    """Fetch new replies, tell human from auto-reply and bounce, match them to contacts."""
+    from runners.collect import collect_imap, collect_maildir
+
+    if imap_url and maildir:
+        raise click.UsageError("give --imap or --maildir, not both")
+    with click.progressbar(length=0, label="Collecting", show_pos=True, file=sys.stderr) as bar:
+        def progress(n: int) -> None:
+            bar.length = (bar.length or 0) + n
+            bar.update(n)
+
+        if imap_url:
+            from runners.imap_fetch import password_from_env
+
+            counts = collect_imap(ctx.store, imap_url, password_from_env(), progress)
+        else:
+            counts = collect_maildir(ctx.store, maildir or ctx.db_path.parent / "mail", progress)
+    click.echo(_table(counts.rows(), ["what", "messages"]))
+    if counts.unmatched or counts.by_rule.get("probable"):
+        click.echo("Triage: knock inbox --unmatched   /   knock inbox --probable")
+
+
+@main.command()
+@click.option("--experiment", "experiment_id")
+@click.option("--unmatched", is_flag=True, help="Only messages not matched to any contact.")
+@click.option("--probable", is_flag=True, help="Only matches proposed by sender domain, awaiting a person.")
+@click.option("--limit", default=50, show_default=True)
+@pass_ctx
+@knock_errors
+def inbox(ctx: Context, experiment_id: str | None, unmatched: bool, probable: bool, limit: int) -> None:
+    """Collected messages with their match and classification."""
+    rows = ctx.store.inbox(experiment_id, unmatched, probable, limit)
+    click.echo(_table(rows, ["id", "received_at", "from_addr", "classification", "match_rule", "contact_id",
+                             "subject"]))
+    if rows:
+        click.echo("Assign: knock assign MESSAGE CONTACT   Undo: knock unassign MESSAGE   "
+                   "Reclassify: knock reclassify MESSAGE human|auto_reply|bounce")
+
+
+@main.command()
+@click.argument("message_pk", type=int)
+@click.argument("contact_id", type=int)
+@click.option("--note", default="")
+@pass_ctx
+@knock_errors
+def assign(ctx: Context, message_pk: int, contact_id: int, note: str) -> None:
+    """Match a message to a contact by hand (or confirm a probable match)."""
+    ctx.store.assign_message(message_pk, contact_id, note)
+    click.echo(f"message {message_pk} -> contact {contact_id}")
+
+
+@main.command()
+@click.argument("message_pk", type=int)
+@click.option("--note", default="")
+@pass_ctx
+@knock_errors
+def unassign(ctx: Context, message_pk: int, note: str) -> None:
+    """Undo a wrong match: the message goes back to the unmatched list."""
+    ctx.store.unassign_message(message_pk, note)
+    click.echo(f"message {message_pk} is unmatched again")
+
+
+@main.command()
+@click.argument("message_pk", type=int)
+@click.argument("kind", type=click.Choice(["human", "auto_reply", "bounce"]))
+@click.option("--note", default="")
+@pass_ctx
+@knock_errors
+def reclassify(ctx: Context, message_pk: int, kind: str, note: str) -> None:
+    """Override the classifier for one message."""
+    ctx.store.reclassify_message(message_pk, kind, note)
+    click.echo(f"message {message_pk} is now {kind}")
 
 
 # --- results -------------------------------------------------------------------

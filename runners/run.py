@@ -119,8 +119,11 @@ class _Executor(threading.Thread):
                 self._playwright.stop()
 
 
-def run_experiment(store: Store, options: RunOptions, progress: Callable[[dict], None] | None = None) -> RunSummary:
-    """Submit every due contact of one experiment and wait for all outcomes."""
+def run_experiment(store: Store, options: RunOptions, progress: Callable[[dict, int], None] | None = None) -> RunSummary:
+    """Submit every due contact of one experiment and wait for all outcomes.
+
+    ``progress(entry, total)`` is called after each outcome.
+    """
     row = store.experiment_row(options.experiment_id)
     experiment = store.definition(options.experiment_id)
     summary = RunSummary()
@@ -163,7 +166,7 @@ def run_experiment(store: Store, options: RunOptions, progress: Callable[[dict],
                          "message": result.message.splitlines()[0] if result.message else ""}
                 summary.rows.append(entry)
                 if progress:
-                    progress(entry)
+                    progress(entry, len(todo))
     finally:
         for _ in executors:
             tasks.put(None)

@@ -1,0 +1,138 @@
+"""Submission overhead against bare Playwright, and throughput by concurrency.
+
+Overhead: N submissions of the same sandbox form (labelled fields, consent,
+success text), once by a bare Playwright script (one browser, a fresh
+context per submission, fill, click, wait for the success text) and once by
+`knock run` (ledger, gate, job building, detection, outcome, evidence).
+Targets: at most 1.10x with evidence off, at most 1.5x with the default
+evidence. Throughput: submissions per minute at concurrency 1, 2, 4, 8 on
+plain forms of three companies; target at least 2x from 1 to 4.
+"""
+
+from __future__ import annotations
+
+import argparse
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+
+from common import ROOT, machine, table, timer
+
+from experiments.model import Experiment
+from experiments.store import Store
+from runners.browser import launch_chromium, new_context
+from runners.email_send import SmtpConfig
+from runners.run import RunOptions, run_experiment
+from sandbox.companies import by_slug
+from tests.factories import experiment_data
+
+PLAIN = ("acme-outdoor", "tandem-travel", "ledgerline-accounting")
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def start_sandbox(tmp: Path) -> tuple[subprocess.Popen, int, int]:
+    http, smtp = free_port(), free_port()
+    proc = subprocess.Popen([sys.executable, "-m", "sandbox", "--port", str(http), "--smtp-port", str(smtp),
+                             "--data-dir", str(tmp / "sandbox"), "--speed", "0"], cwd=ROOT,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    for _ in range(100):
+        try:
+            urllib.request.urlopen(f"http://127.0.0.1:{http}/", timeout=1).close()
+            return proc, http, smtp
+        except OSError:
+            time.sleep(0.1)
+    raise RuntimeError("sandbox did not start")
+
+
+def experiment(port: int, slugs, per_company: int) -> Experiment:
+    data = experiment_data(n_targets=0, variants=tuple(f"v{i}" for i in range(per_company)),
+                           cap=per_company, days=30, spacing_hours=0)
+    data["id"] = "bench"
+    data["targets"] = [{"id": s, "name": by_slug(s).name, "domain": by_slug(s).domain, "timezone": "UTC",
+                        "channels": [{"type": "web_form", "url": f"http://127.0.0.1:{port}{by_slug(s).contact_path}"}]}
+                       for s in slugs]
+    return Experiment.model_validate(data)
+
+
+def knock_run(tmp: Path, port: int, smtp: int, slugs, per_company: int, concurrency: int, evidence: str):
+    db = tmp / f"knock-{evidence}-{concurrency}-{time.monotonic_ns()}.db"
+    with Store(db) as store:
+        store.load(experiment(port, slugs, per_company))
+        store.set_status("bench", "armed")
+        options = RunOptions("bench", ignore_schedule=True, concurrency=concurrency, evidence=evidence,
+                             evidence_root=tmp / "evidence", smtp=SmtpConfig("127.0.0.1", smtp))
+        with timer() as t:
+            summary = run_experiment(store, options)
+    assert summary.outcomes.get("submitted_confirmed") == per_company * len(slugs), summary.outcomes
+    return t.seconds
+
+
+def bare_run(port: int, n: int) -> float:
+    from playwright.sync_api import sync_playwright
+
+    company = by_slug("acme-outdoor")
+    with timer() as t, sync_playwright() as p:
+        browser = launch_chromium(p)
+        for i in range(n):
+            context = new_context(browser)
+            page = context.new_page()
+            page.goto(f"http://127.0.0.1:{port}{company.contact_path}")
+            page.get_by_label("Your name").fill("Morgan Ellis")
+            page.get_by_label("Email").fill(f"research+bare{i}@lab.example")
+            page.get_by_label("Phone").fill("+44 20 7946 0321")
+            page.get_by_label("Subject").fill("Question about your services")
+            page.get_by_label("Message").fill("Hello, what are the next steps?")
+            page.get_by_label("I agree to be contacted").check()
+            page.get_by_role("button", name="Send message").click()
+            page.get_by_text(company.success_text).wait_for()
+            context.close()
+        browser.close()
+    return t.seconds
+
+
+def run(n: int, levels: tuple[int, ...], per_company_tp: int) -> str:
+    with tempfile.TemporaryDirectory() as tmp_name:
+        tmp = Path(tmp_name)
+        proc, port, smtp = start_sandbox(tmp)
+        try:
+            bare = bare_run(port, n)
+            off = knock_run(tmp, port, smtp, ("acme-outdoor",), n, 1, "off")
+            default = knock_run(tmp, port, smtp, ("acme-outdoor",), n, 1, "default")
+            throughput = {c: knock_run(tmp, port, smtp, PLAIN, per_company_tp, c, "off") for c in levels}
+        finally:
+            proc.terminate()
+            proc.wait(timeout=10)
+    overhead = [
+        {"what": "bare Playwright (fill, click, wait)", "submissions": n, "s per submission": f"{bare / n:.2f}",
+         "ratio": "1.00 (baseline)"},
+        {"what": "knock run, evidence off", "submissions": n, "s per submission": f"{off / n:.2f}",
+         "ratio": f"{off / bare:.2f} (target <= 1.10)"},
+        {"what": "knock run, default evidence", "submissions": n, "s per submission": f"{default / n:.2f}",
+         "ratio": f"{default / bare:.2f} (target <= 1.50)"},
+    ]
+    total = per_company_tp * len(PLAIN)
+    base = total / throughput[levels[0]] * 60
+    rows = [{"concurrency": c, "submissions": total, "seconds": f"{s:.1f}", "per minute": f"{total / s * 60:.0f}",
+             "vs concurrency 1": f"{(total / s * 60) / base:.2f}x" + (" (target >= 2x)" if c == 4 else "")}
+            for c, s in throughput.items()]
+    return (f"### Submissions: overhead against bare Playwright\n\n{machine()}\n\n{table(overhead)}\n\n"
+            f"### Submissions: throughput by concurrency (evidence off)\n\n{table(rows)}\n")
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--quick", action="store_true")
+    args = parser.parse_args()
+    if args.quick:
+        print(run(6, (1, 2), 2))
+    else:
+        print(run(20, (1, 2, 4, 8), 8))

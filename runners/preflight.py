@@ -1,0 +1,103 @@
+"""`knock preflight`: visit every channel once, submit nothing, say what is testable.
+
+Non-delivery must never be mistaken for non-response, so before going live
+each web channel is opened and filled in dry-run mode (the submit control
+is never clicked) and each verdict is kept with its evidence. The contact
+ledger is not touched: preflight uses a representative contact's job but
+never claims it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from runners import jobs
+from runners.contact_job import build_job
+from runners.run import RunOptions, execute
+
+VERDICTS = {
+    jobs.DRY_RUN: ("form found", True),
+    jobs.BLOCKED_CAPTCHA: ("CAPTCHA (Knock never solves one)", False),
+    jobs.FORM_NOT_FOUND: ("no form", False),
+    jobs.HTTP_ERROR: ("broken page", False),
+    jobs.TIMEOUT: ("page did not load in time", False),
+    jobs.OFFSITE_REDIRECT: ("redirects off the target's domain", False),
+}
+NEEDED = ("email", "message")
+
+
+@dataclass
+class PreflightRow:
+    target: str
+    channel: str
+    endpoint: str
+    verdict: str
+    testable: bool
+    fields: dict[str, str] = field(default_factory=dict)
+    detail: str = ""
+    evidence: dict[str, str] = field(default_factory=dict)
+
+
+def preflight(store, experiment_id: str, evidence_root: Path) -> list[PreflightRow]:
+    experiment = store.definition(experiment_id)
+    representative = {}
+    for contact in store.contacts(experiment_id):
+        representative.setdefault((contact["target_id"], contact["channel_key"]), contact)
+    rows: list[PreflightRow] = []
+    browser = _Browser()
+    options = RunOptions(experiment_id, dry_run=True, evidence_root=Path(evidence_root) / "preflight")
+    try:
+        for target in experiment.targets:
+            for channel in target.channels:
+                contact = representative.get((target.id, channel.key))
+                if channel.type not in ("web_form", "job_application"):
+                    endpoint = channel.address or channel.handle or "-"
+                    how = "sent by email" if channel.type == "email" else "made by hand (knock todo)"
+                    rows.append(PreflightRow(target.id, channel.key, endpoint, how, channel.type == "email"))
+                    continue
+                if contact is None:
+                    rows.append(PreflightRow(target.id, channel.key, channel.url, "no contact planned", False))
+                    continue
+                job = build_job(experiment, contact, dry_run=True)
+                result = execute(job, lambda: False, browser.get, options,
+                                 dt.datetime.now(dt.timezone.utc).replace(microsecond=0))
+                rows.append(_row(target.id, channel.key, channel.url, result))
+    finally:
+        browser.close()
+    with store.write():
+        store.log("experiment.preflight", experiment_id,
+                  testable=sum(r.testable for r in rows), channels=len(rows),
+                  problems=[f"{r.target}/{r.channel}: {r.verdict}" for r in rows if not r.testable])
+    return rows
+
+
+def _row(target: str, channel: str, url: str, result: jobs.AttemptResult) -> PreflightRow:
+    verdict, testable = VERDICTS.get(result.outcome, (result.outcome.replace("_", " "), False))
+    detail = result.message.splitlines()[0] if result.message else ""
+    missing = [f for f in NEEDED if testable and f not in result.matched_fields]
+    if missing:
+        verdict, testable = f"form found, but no {' or '.join(missing)} field", False
+    return PreflightRow(target, channel, url, verdict, testable, dict(result.matched_fields), detail,
+                        dict(result.evidence))
+
+
+class _Browser:
+    def __init__(self):
+        self._playwright = self._browser = None
+
+    def get(self):
+        if self._browser is None:
+            from playwright.sync_api import sync_playwright
+
+            from runners.browser import launch_chromium
+
+            self._playwright = sync_playwright().start()
+            self._browser = launch_chromium(self._playwright)
+        return self._browser
+
+    def close(self) -> None:
+        if self._browser is not None:
+            self._browser.close()
+            self._playwright.stop()
