@@ -23,6 +23,7 @@ CHROMIUM_ARGS = [
     "--disable-component-update",
     "--disable-sync",
     "--disable-dev-shm-usage",
+    "--dns-prefetch-disable",
 ]
 
 
@@ -56,6 +57,8 @@ def new_context(browser, options: ContextOptions = ContextOptions()):
         locale=options.locale,
         timezone_id=options.timezone_id,
         accept_downloads=False,
+        # A service worker can answer requests that context.route never sees.
+        service_workers="block",
     )
     context.set_default_navigation_timeout(options.navigation_timeout_ms)
     context.set_default_timeout(options.action_timeout_ms)

@@ -97,8 +97,9 @@ def send_email(job: SubmissionJob, config: SmtpConfig, evidence_dir: Path | None
     message = compose(job)
     evidence = {}
     if evidence_dir is not None and job.evidence != "off":
-        evidence_dir.mkdir(parents=True, exist_ok=True)
-        path = evidence_dir / ("dry-run.eml" if job.dry_run else "message.eml")
+        from runners.evidence import AttemptFiles, attempt_stamp
+
+        path = AttemptFiles(evidence_dir, attempt_stamp()).path("dry-run" if job.dry_run else "message", "eml")
         path.write_bytes(bytes(message))
         evidence["message"] = str(path)
     message_id = message["Message-ID"]

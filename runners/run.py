@@ -61,14 +61,17 @@ def worker_name() -> str:
     return f"{socket.gethostname()}:{os.getpid()}:{threading.get_ident() % 100000}"
 
 
-def evidence_dir(root: Path, job: SubmissionJob, started: dt.datetime) -> Path:
-    return Path(root) / job.experiment_id / str(job.contact_id) / started.strftime("%Y%m%dT%H%M%SZ")
+def evidence_dir(root: Path, job: SubmissionJob) -> Path:
+    """data/evidence/<experiment>/<contact>/; each attempt's files carry their own time stamp."""
+    from runners.evidence import contact_dir
+
+    return contact_dir(Path(root), job.experiment_id, job.contact_id)
 
 
 def execute(job: SubmissionJob, gate: Callable[[], bool], browser_factory, options: RunOptions,
             started: dt.datetime) -> AttemptResult:
     """Run one job; any unexpected error becomes an outcome (the ledger decides what it means)."""
-    directory = evidence_dir(options.evidence_root, job, started)
+    directory = evidence_dir(options.evidence_root, job)
     try:
         if job.channel_type == "email":
             return send_email(job, options.smtp, directory, gate)

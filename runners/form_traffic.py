@@ -1,0 +1,118 @@
+"""What the attempt page did on the network, and when it went quiet.
+
+After a click, "did anything leave?", "did the page change?", "what
+status did the new page have?" and "has it settled?" decide the outcome.
+``Traffic`` listens to the page's events from the start; ``mark()``
+remembers where the counters stood right before a click and ``since()``
+answers those questions for everything after it.
+
+Playwright's own ``networkidle`` is not used: it says nothing about a
+navigation that has not started yet, and a click's form submission starts
+a few milliseconds later. ``wait_quiet`` waits a short grace period first.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from typing import Callable
+
+from playwright.sync_api import Error as PlaywrightError
+
+QUIET_MS = 500   # no request started or finished for this long: the page has settled (as networkidle)
+GRACE_MS = 300   # a click's navigation starts within this; never call the page quiet before
+
+
+@dataclass(frozen=True)
+class Mark:
+    requests: int
+    documents: int
+    dialogs: int
+    url: str
+
+
+@dataclass(frozen=True)
+class Since:
+    status: int | None        # HTTP status of the last main-frame document loaded since the mark
+    navigated: bool           # a new document, or at least a new URL
+    sent: bool                # a request to an allowed host went out
+    dialogs: list[str]        # alert()/confirm() texts shown since the mark
+
+
+class Traffic:
+    """The page's requests, main-frame documents and dialogs, as they happen."""
+
+    def __init__(self, page):
+        self.page = page
+        self.inflight: set = set()
+        self.requests: list = []
+        self.documents: list[tuple[int, str]] = []  # (status, url) of main-frame documents
+        self.dialogs: list[str] = []
+        self.last_activity = time.monotonic()
+        page.on("request", self._start)
+        page.on("requestfinished", self._end)
+        page.on("requestfailed", self._end)
+        page.on("response", self._response)
+        page.on("dialog", self._dialog)
+
+    def mark(self) -> Mark:
+        return Mark(len(self.requests), len(self.documents), len(self.dialogs), self.page.url)
+
+    def since(self, mark: Mark, allowed: Callable[[str], bool]) -> Since:
+        documents = self.documents[mark.documents:]
+        return Since(
+            status=documents[-1][0] if documents else None,
+            navigated=bool(documents) or self.page.url != mark.url,
+            sent=any(allowed(r.url) for r in self.requests[mark.requests:]),
+            dialogs=self.dialogs[mark.dialogs:],
+        )
+
+    def quiet(self) -> bool:
+        return not self.inflight and (time.monotonic() - self.last_activity) * 1000 >= QUIET_MS
+
+    def wait_quiet(self, deadline: float, not_before: float = 0.0) -> bool:
+        """Poll (letting Playwright deliver events) until quiet; False if ``deadline`` came first."""
+        while time.monotonic() < deadline:
+            self.page.wait_for_timeout(100)
+            if time.monotonic() >= not_before and self.quiet():
+                return True
+        return False
+
+    def settle(self, deadline: float) -> bool:
+        """After a click: grace, quiet, then the new document's "load"; False on timeout."""
+        if not self.wait_quiet(deadline, time.monotonic() + GRACE_MS / 1000):
+            return False
+        try:
+            self.page.wait_for_load_state("load", timeout=max(1.0, (deadline - time.monotonic()) * 1000))
+        except PlaywrightError:
+            return False
+        return True
+
+    # -- listeners ---------------------------------------------------------------------
+
+    def _start(self, request) -> None:
+        self.inflight.add(request)
+        self.requests.append(request)
+        self.last_activity = time.monotonic()
+
+    def _end(self, request) -> None:
+        self.inflight.discard(request)
+        self.last_activity = time.monotonic()
+
+    def _response(self, response) -> None:
+        try:
+            if response.request.is_navigation_request() and response.frame == self.page.main_frame:
+                self.documents.append((response.status, response.url))
+        except PlaywrightError:
+            pass
+
+    def _dialog(self, dialog) -> None:
+        # alert() is a message to the user; confirm("Send?") is part of the submit we decided on.
+        self.dialogs.append(dialog.message)
+        try:
+            if dialog.type in ("confirm", "beforeunload"):
+                dialog.accept()
+            else:
+                dialog.dismiss()
+        except PlaywrightError:
+            pass
