@@ -156,3 +156,41 @@ def m003_attempt_safety(db: Database) -> None:
         CREATE INDEX attempts_message_id ON attempts (message_id);
         """
     )
+
+
+@migrations()
+def m004_collection(db: Database) -> None:
+    """Inbound mail keeps its raw bytes and where it came from; mailboxes remember what was read."""
+    db.executescript(
+        """
+        ALTER TABLE messages ADD COLUMN raw BLOB;
+        ALTER TABLE messages ADD COLUMN raw_sha256 TEXT;
+        ALTER TABLE messages ADD COLUMN size INTEGER;
+        ALTER TABLE messages ADD COLUMN source_key TEXT;
+        ALTER TABLE messages ADD COLUMN from_name TEXT;
+        ALTER TABLE messages ADD COLUMN in_reply_to TEXT;
+        ALTER TABLE messages ADD COLUMN classified_by TEXT NOT NULL DEFAULT 'rules';
+        ALTER TABLE messages ADD COLUMN match_reasons TEXT NOT NULL DEFAULT '[]';
+        CREATE UNIQUE INDEX messages_raw_sha256 ON messages (raw_sha256);
+        CREATE TABLE mail_sources (
+            key TEXT PRIMARY KEY,
+            uidvalidity INTEGER,
+            last_uid INTEGER,
+            updated_at TEXT NOT NULL
+        );
+        CREATE TABLE mail_seen (
+            source_key TEXT NOT NULL,
+            item TEXT NOT NULL,
+            PRIMARY KEY (source_key, item)
+        ) WITHOUT ROWID;
+        CREATE TABLE quarantine (
+            id INTEGER PRIMARY KEY,
+            source_key TEXT NOT NULL,
+            item TEXT NOT NULL,
+            reason TEXT NOT NULL,
+            raw BLOB,
+            created_at TEXT NOT NULL,
+            UNIQUE (source_key, item)
+        );
+        """
+    )

@@ -24,6 +24,7 @@ from sqlite_utils import Database
 from experiments import lifecycle
 from experiments.assignment import PlannedContact, plan as make_plan
 from experiments.clock import Clock, iso
+from experiments.inbox import InboxQueries
 from experiments.ledger import ContactLedger
 from experiments.errors import ImportRefused, NotFound, PreregisteredChange, TransitionRefused
 from experiments.model import Experiment
@@ -78,7 +79,7 @@ class AnalysisQueries:
         return float(json.loads(row["definition"]).get("response_window_days", 14))
 
 
-class Store(ContactLedger, AnalysisQueries):
+class Store(ContactLedger, InboxQueries, AnalysisQueries):
     """The database. ``Store(path)`` creates it and applies pending migrations."""
 
     def __init__(self, path: str | Path = DEFAULT_DB, clock: Clock | None = None):

@@ -18,7 +18,7 @@ def test_an_older_schema_is_migrated_and_keeps_its_rows(tmp_path):
 
     store = Store(path)
     applied = [m.name for m in migrations.applied(store.db)]
-    assert ["m001_initial", "m002_strata_and_coding", "m003_attempt_safety"] == applied
+    assert ["m001_initial", "m002_strata_and_coding", "m003_attempt_safety", "m004_collection"] == applied
     row = store.experiment_row("legacy")
     assert ("Legacy", 0) == (row["title"], row["paused"])
     assert "codings" in store.db.table_names()
@@ -28,7 +28,7 @@ def test_an_older_schema_is_migrated_and_keeps_its_rows(tmp_path):
 def test_opening_twice_applies_nothing_new(tmp_path):
     Store(tmp_path / "k.db").close()
     store = Store(tmp_path / "k.db")
-    assert 3 == len(migrations.applied(store.db))
+    assert 4 == len(migrations.applied(store.db))
     assert [] == migrations.pending(store.db)
     store.close()
 
