@@ -333,17 +333,22 @@ def resolve(ctx: Context, contact_id: int, went_out: bool, note: str) -> None:
 @click.option("--interval", default=30.0, show_default=True, help="Seconds between looks for due contacts.")
 @click.option("--now", "ignore_schedule", is_flag=True, help="Sandbox only: ignore planned times, hours and spacing.")
 @click.option("--evidence", type=click.Choice(["default", "off", "full"]), default="default", show_default=True)
+@click.option("--maildir", type=click.Path(file_okay=False, path_type=Path), help="Coordinator: poll this Maildir.")
+@click.option("--imap", "imap_url", help="Coordinator: poll this mailbox (password in KNOCK_IMAP_PASSWORD).")
+@click.option("--collect-every", default=300.0, show_default=True, help="Seconds between mailbox polls.")
 @pass_ctx
 @knock_errors
-def worker(ctx: Context, role: str, concurrency: int, interval: float, ignore_schedule: bool, evidence: str) -> None:
-    """Run unattended: dispatch what is due and submit it (queue: $KNOCK_QUEUE or SQLite under data/)."""
+def worker(ctx: Context, role: str, concurrency: int, interval: float, ignore_schedule: bool, evidence: str,
+           maildir: Path | None, imap_url: str | None, collect_every: float) -> None:
+    """Run unattended: dispatch what is due, submit it, poll the mailbox (queue: $KNOCK_QUEUE or SQLite)."""
     from runners.email_send import SmtpConfig
     from runners.run import RunOptions
-    from runners.worker import serve
+    from runners.worker import Mailbox, serve
 
     options = RunOptions("*", evidence=evidence, evidence_root=ctx.db_path.parent / "evidence",
                          smtp=SmtpConfig.from_env())
-    serve(role, ctx.db_path, options, concurrency, interval, ignore_schedule, echo=click.echo)
+    mailbox = Mailbox(maildir, imap_url, collect_every) if (maildir or imap_url) else None
+    serve(role, ctx.db_path, options, concurrency, interval, ignore_schedule, echo=click.echo, mailbox=mailbox)
 
 
 # --- manual channels -----------------------------------------------------------

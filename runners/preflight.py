@@ -15,7 +15,8 @@ from pathlib import Path
 
 from runners import jobs
 from runners.contact_job import build_job
-from runners.run import RunOptions, execute
+from runners.run import ERROR, RunOptions, execute
+from runners.webform import should_retry
 
 VERDICTS = {
     jobs.DRY_RUN: ("form found", True),
@@ -26,6 +27,8 @@ VERDICTS = {
     jobs.OFFSITE_REDIRECT: ("redirects off the target's domain", False),
 }
 NEEDED = ("email", "message")
+ATTEMPTS = 3
+MORE_STEPS = "leads to more steps"
 
 
 @dataclass
@@ -61,8 +64,11 @@ def preflight(store, experiment_id: str, evidence_root: Path) -> list[PreflightR
                     rows.append(PreflightRow(target.id, channel.key, channel.url, "no contact planned", False))
                     continue
                 job = build_job(experiment, contact, dry_run=True)
-                result = execute(job, lambda: False, browser.get, options,
-                                 dt.datetime.now(dt.timezone.utc).replace(microsecond=0))
+                for _ in range(ATTEMPTS):  # a flaky page gets a second and third look
+                    result = execute(job, lambda: False, browser.get, options,
+                                     dt.datetime.now(dt.timezone.utc).replace(microsecond=0))
+                    if not (should_retry(result) or result.outcome == ERROR):
+                        break
                 rows.append(_row(target.id, channel.key, channel.url, result))
     finally:
         browser.close()
@@ -76,6 +82,10 @@ def preflight(store, experiment_id: str, evidence_root: Path) -> list[PreflightR
 def _row(target: str, channel: str, url: str, result: jobs.AttemptResult) -> PreflightRow:
     verdict, testable = VERDICTS.get(result.outcome, (result.outcome.replace("_", " "), False))
     detail = result.message.splitlines()[0] if result.message else ""
+    if testable and MORE_STEPS in result.message:
+        # Later steps are only reached by sending step 1, which a preflight never does.
+        return PreflightRow(target, channel, url, "multi-step form: step 1 found, later steps not checked", True,
+                            dict(result.matched_fields), detail, dict(result.evidence))
     missing = [f for f in NEEDED if testable and f not in result.matched_fields]
     if missing:
         verdict, testable = f"form found, but no {' or '.join(missing)} field", False

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
+from dataclasses import dataclass
 from pathlib import Path
 
 from huey.consumer import Consumer
@@ -21,7 +23,29 @@ from runners.run import RunOptions
 log = logging.getLogger(__name__)
 
 
-def _dispatch_loop(queue: KnockQueue, interval: float, ignore_schedule: bool, stop: threading.Event, echo) -> None:
+@dataclass(frozen=True)
+class Mailbox:
+    """Where the coordinator polls for replies: a Maildir or an IMAP URL (password from the environment)."""
+
+    maildir: Path | None = None
+    imap_url: str | None = None
+    every: float = 300.0
+
+    def collect(self, store) -> str:
+        from runners.collect import collect_imap, collect_maildir
+
+        if self.imap_url:
+            from runners.imap_fetch import password_from_env
+
+            counts = collect_imap(store, self.imap_url, password_from_env())
+        else:
+            counts = collect_maildir(store, self.maildir)
+        return f"collected {counts.stored} new message(s), {counts.unmatched} unmatched"
+
+
+def _dispatch_loop(queue: KnockQueue, interval: float, ignore_schedule: bool, stop: threading.Event, echo,
+                   mailbox: Mailbox | None = None) -> None:
+    next_collect = 0.0
     while not stop.is_set():
         try:
             count = queue.dispatch(ignore_schedule=ignore_schedule)
@@ -29,11 +53,18 @@ def _dispatch_loop(queue: KnockQueue, interval: float, ignore_schedule: bool, st
                 echo(f"dispatched {count} contact(s)")
         except Exception:  # keep coordinating; the ledger is the source of truth
             log.exception("dispatch failed")
+        if mailbox and (mailbox.maildir or mailbox.imap_url) and time.monotonic() >= next_collect:
+            next_collect = time.monotonic() + mailbox.every
+            try:
+                with queue._store_lock:
+                    echo(mailbox.collect(queue.store()))
+            except Exception:  # a mailbox that is down must not stop dispatching
+                log.exception("collecting replies failed")
         stop.wait(interval)
 
 
 def serve(role: str, db_path: Path, options: RunOptions, concurrency: int, interval: float,
-          ignore_schedule: bool, echo=print) -> None:
+          ignore_schedule: bool, echo=print, mailbox: Mailbox | None = None) -> None:
     logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(name)s %(levelname)s %(message)s")
     queue_path = Path(db_path).parent / "queue.db"
     queue = KnockQueue(sqlite_path=queue_path, db_path=db_path if role != "submit" else None, options=options)
@@ -44,7 +75,7 @@ def serve(role: str, db_path: Path, options: RunOptions, concurrency: int, inter
                          max_delay=0.5)
         if role == "all":
             coord.start()  # the submit consumer below blocks in the main thread
-        threading.Thread(target=_dispatch_loop, args=(queue, interval, ignore_schedule, stop, echo),
+        threading.Thread(target=_dispatch_loop, args=(queue, interval, ignore_schedule, stop, echo, mailbox),
                          daemon=True).start()
         echo(f"coordinator on {db_path}, dispatching every {interval:g}s")
     try:

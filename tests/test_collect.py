@@ -15,6 +15,7 @@ from experiments.store import Store
 from runners.collect import collect_maildir
 from runners.email_send import SmtpConfig
 from runners.run import RunOptions, run_experiment
+from tests.imap_server import imap_server  # noqa: F401
 from tests.sandbox_fixtures import START, make_sandbox  # noqa: F401
 from tests.sandbox_study import load_armed, sandbox_experiment
 
@@ -100,3 +101,22 @@ def test_unassign_and_assign_by_hand_are_logged(answered):
     store.reclassify_message(message["id"], "auto_reply", "template text")
     assert ("auto_reply", "researcher") == (store.message(message["id"])["classification"],
                                             store.message(message["id"])["classified_by"])
+
+
+def test_imap_collection_is_incremental_and_uses_internaldate(answered, imap_server):
+    from runners.collect import collect_imap
+
+    store, sandbox = answered
+    box = mailbox.Maildir(sandbox.maildir)
+    # A past instant: Dovecot replaces an INTERNALDATE in the future by the real arrival time.
+    arrived = dt.datetime(2026, 3, 6, 12, 4, 5, tzinfo=dt.timezone.utc)
+    messages = [m.as_bytes() for m in box]
+    for raw in messages[:3]:
+        imap_server.append(raw, arrived)
+    first = collect_imap(store, imap_server.url, imap_server.password)
+    assert (3, 3) == (first.read, first.stored)
+    received = {row["received_at"] for row in store.db.query("SELECT received_at FROM messages")}
+    assert {"2026-03-06T12:04:05+00:00"} == received, "arrival is the server's INTERNALDATE"
+    assert 0 == collect_imap(store, imap_server.url, imap_server.password).read
+    imap_server.append(messages[3], arrived)
+    assert (1, 1) == (lambda c: (c.read, c.stored))(collect_imap(store, imap_server.url, imap_server.password))

@@ -12,8 +12,11 @@ def test_preflight_reports_what_is_testable_and_submits_nothing(store, sandbox, 
     assert [] == sandbox.submissions(), "preflight never submits"
     assert {"planned": 36} == store.state_counts(experiment.id), "preflight never touches the ledger"
     verdict = {key: (r.testable, r.verdict) for key, r in rows.items()}
-    assert (True, "form found") == verdict[("acme-outdoor", "web_form")]
-    assert (True, "form found") == verdict[("bluefin-software", "web_form")]
+    details = {key: r.detail for key, r in rows.items()}
+    assert (True, "form found") == verdict[("acme-outdoor", "web_form")], details
+    assert (True, "form found") == verdict[("bluefin-software", "web_form")], details
+    assert (True, "multi-step form: step 1 found, later steps not checked") == verdict[
+        ("harbour-savings", "web_form")], details
     assert (False, "CAPTCHA (Knock never solves one)") == verdict[("northgate-insurance", "web_form")]
     assert (True, "sent by email") == verdict[("acme-outdoor", "email")]
     assert (False, "made by hand (knock todo)") == verdict[("quayside-inn", "phone")]

@@ -103,3 +103,20 @@ def test_kill_9_a_worker_mid_submission(tmp_path, sandbox, processes, phase, kil
     killed_token = next(t for t, cid in tokens.items() if cid == killed_contact)
     assert arrived == received[killed_token]
     assert {"submitted": 3, killed_state: 1} == final if killed_state != "submitted" else {"submitted": 4} == final
+
+
+def test_the_coordinator_polls_the_mailbox(tmp_path, sandbox, processes):
+    db = tmp_path / "knock.db"
+    armed_store(db, bulk_experiment(n_variants=1, n_channels=1, companies=COMPANIES[:4]))
+    env = {"KNOCK_SMTP_URL": f"smtp://127.0.0.1:{sandbox.smtp_port}"}
+    processes.knock("--db", str(db), "worker", "--role", "all", "--now", "--interval", "0.3",
+                    "--maildir", str(sandbox.maildir), "--collect-every", "0.5", name="worker", extra_env=env)
+    wait_for(lambda: settled(db), 60, "the four inquiries to go out", interval=0.5)
+    sandbox.flush()
+    assert sandbox.replies(), "the sandbox's staff answered nobody"
+
+    def collected():
+        with Store(db) as store:
+            return store.db.execute("SELECT COUNT(*) FROM messages").fetchone()[0] == len(sandbox.replies())
+
+    wait_for(collected, 30, "the worker to collect every reply", interval=0.5)
