@@ -202,7 +202,9 @@ def compute_results(table: pd.DataFrame, by: str = "variant", config: ResultsCon
     overall = group_rates(table.assign(_all="all"), "_all", config)[0]
     surv, _ = group_survival(table, by, config)
     notes: list[Note] = []
+    # Groups with nothing delivered (a channel worked only by hand, say) have no rate to compare.
     ct = counts(rates)
+    ct = ct.loc[ct["n"] > 0].reset_index(drop=True)
     sv = schema.survival_frame(table)
     sv = sv.assign(group=schema.labels(table[schema.group_column(table, by)]).loc[sv.index])
     comps, pair_notes = compare.pairwise(ct, config, survival=sv)

@@ -6,6 +6,20 @@ from .config import fmt_hours
 from .sentences import num, p_text, pct
 
 
+# Short words for the group table's notes; JSON keeps the stable codes.
+WORDS = {
+    "no_delivered": "nothing delivered",
+    "no_responses": "no replies",
+    "all_responded": "all replied",
+    "group_too_small": "too few for tests",
+    "median_undefined": "under half replied: no median",
+    "median_upper_unbounded": "median's upper bound open",
+    "beyond_followup": "not watched long enough for some shares",
+    "time_unknown_excluded": "some reply times unknown",
+    "open_contacts": "some still inside their window",
+}
+
+
 def _table(headers: list[str], rows: list[list[str]]) -> list[str]:
     widths = [max(len(h), *(len(r[i]) for r in rows)) if rows else len(h) for i, h in enumerate(headers)]
     line = lambda cells: "  ".join(c.rjust(w) if i else c.ljust(w) for i, (c, w) in enumerate(zip(cells, widths)))  # noqa: E731
@@ -24,9 +38,9 @@ def render(res) -> str:
             f"{pct(g['ci_low'])}-{pct(g['ci_high'])}" if g["rate"] is not None else "n/a",
             pct(g["rate_any"]), pct(g.get("share_within_24h")),
             fmt_hours(g["median_hours"]) if g["median_hours"] is not None else "undefined",
-            ",".join(g["warnings"]),
+            "; ".join(dict.fromkeys(WORDS.get(w, w.replace("_", " ")) for w in g["warnings"])),
         ])
-    out += _table(["group", "n", "answered", "rate", ci, "any reply", "<=24h", "median", "warnings"], rows)
+    out += _table(["group", "n", "answered", "rate", ci, "any reply", "<=24h", "median", "notes"], rows)
     if d["excluded"]:
         out += ["", "Not delivered (excluded from rates): "
                 + ", ".join(f"{k} {v}" for k, v in sorted(d["excluded"].items()))]

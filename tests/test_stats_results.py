@@ -141,3 +141,16 @@ def test_unsent_contacts_with_no_send_time_are_reported_not_fatal():
     assert 6 == d["excluded"]["not sent yet"]
     assert 80 - 6 == sum(g["n"] for g in d["groups"])
     assert 0 == sum(g["n_open"] for g in d["groups"])
+
+
+def test_a_group_with_nothing_delivered_is_reported_but_not_compared():
+    import pandas as pd
+
+    from analysis.results import compute_results
+    from analysis.synthetic import table_from_counts, table_from_records
+
+    delivered = table_from_counts({"email": (30, 20), "web_form": (30, 10)}, by="channel")
+    by_hand = table_from_records([{"channel": "phone", "delivered": False, "exclusion": "not sent yet"}] * 2)
+    res = compute_results(pd.concat([delivered, by_hand], ignore_index=True), by="channel")
+    assert [("email", "web_form")] == [(c.a, c.b) for c in res.comparisons]
+    assert {"email": 30, "phone": 0, "web_form": 30} == {g["group"]: g["n"] for g in res.to_dict()["groups"]}
