@@ -10,6 +10,7 @@ never claims it.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -79,8 +80,20 @@ def preflight(store, experiment_id: str, evidence_root: Path) -> list[PreflightR
     return rows
 
 
+def _login_wall(result: jobs.AttemptResult) -> bool:
+    """A page whose only form asks for a password: the contact form is behind a sign-in."""
+    html = result.evidence.get("html")
+    try:
+        text = Path(html).read_text(encoding="utf-8", errors="replace").lower() if html else ""
+    except OSError:
+        return False
+    return bool(re.search(r"<input[^>]+type=[\"']?password", text))
+
+
 def _row(target: str, channel: str, url: str, result: jobs.AttemptResult) -> PreflightRow:
     verdict, testable = VERDICTS.get(result.outcome, (result.outcome.replace("_", " "), False))
+    if result.outcome == jobs.FORM_NOT_FOUND and _login_wall(result):
+        verdict = "login wall (the form needs a sign-in; Knock never logs in)"
     detail = result.message.splitlines()[0] if result.message else ""
     if testable and MORE_STEPS in result.message:
         # Later steps are only reached by sending step 1, which a preflight never does.
