@@ -149,3 +149,19 @@ def test_curves_frame_is_thinned_for_charts_and_follows_the_fit():
     for row in a.iloc[[10, 50, -2]].itertuples():
         assert 1 - fits["A"].survival_at(row.hours) == pytest.approx(row.answered)
         assert row.ci_low <= row.answered <= row.ci_high
+
+
+def test_vectorised_logrank_equals_statsmodels_survdiff_with_ties_and_three_groups():
+    import numpy as np
+    from statsmodels.duration.survfunc import survdiff
+
+    from analysis.survival import logrank_statistic
+
+    rng = np.random.default_rng(11)
+    for k in (2, 3, 5):
+        n = 400
+        groups = rng.integers(0, k, n)
+        durations = np.round(rng.exponential(30 + 10 * groups), 0)  # rounding makes many ties
+        events = (rng.random(n) < 0.7).astype(float)
+        expected, _ = survdiff(durations, events, groups)
+        assert abs(expected - logrank_statistic(durations, events, groups)) < 1e-8 * max(1.0, expected)
