@@ -53,12 +53,22 @@ def start_sandbox(tmp: Path) -> tuple[subprocess.Popen, int, int]:
     raise RuntimeError("sandbox did not start")
 
 
+def recipe(slug: str) -> dict:
+    """The same locators the bare script uses: a fair 'same fill and click'."""
+    company = by_slug(slug)
+    fields = {f.semantic: {"label": f.label} for f in company.fields if f.label and f.semantic in
+              ("name", "email", "phone", "subject", "message", "consent")}
+    return {"fields": fields, "submit": {"role": "button", "role_name": company.submit_label},
+            "success": {"text": company.success_text}}
+
+
 def experiment(port: int, slugs, per_company: int) -> Experiment:
     data = experiment_data(n_targets=0, variants=tuple(f"v{i}" for i in range(per_company)),
                            cap=per_company, days=30, spacing_hours=0)
     data["id"] = "bench"
     data["targets"] = [{"id": s, "name": by_slug(s).name, "domain": by_slug(s).domain, "timezone": "UTC",
-                        "channels": [{"type": "web_form", "url": f"http://127.0.0.1:{port}{by_slug(s).contact_path}"}]}
+                        "channels": [{"type": "web_form", "url": f"http://127.0.0.1:{port}{by_slug(s).contact_path}",
+                                      "recipe": recipe(s)}]}
                        for s in slugs]
     return Experiment.model_validate(data)
 

@@ -21,6 +21,8 @@ from playwright.sync_api import Error as PlaywrightError
 
 QUIET_MS = 500   # no request started or finished for this long: the page has settled (as networkidle)
 GRACE_MS = 300   # a click's navigation starts within this; never call the page quiet before
+NAVIGATED_QUIET_MS = 200  # after a new document has loaded: late requests start within this
+POLL_MS = 50
 
 
 @dataclass(frozen=True)
@@ -70,17 +72,39 @@ class Traffic:
     def quiet(self) -> bool:
         return not self.inflight and (time.monotonic() - self.last_activity) * 1000 >= QUIET_MS
 
+    def _wait_quiet_for(self, deadline: float, quiet_ms: int) -> bool:
+        while time.monotonic() < deadline:
+            if not self.inflight and (time.monotonic() - self.last_activity) * 1000 >= quiet_ms:
+                return True
+            self.page.wait_for_timeout(POLL_MS)
+        return False
+
     def wait_quiet(self, deadline: float, not_before: float = 0.0) -> bool:
         """Poll (letting Playwright deliver events) until quiet; False if ``deadline`` came first."""
         while time.monotonic() < deadline:
-            self.page.wait_for_timeout(100)
+            self.page.wait_for_timeout(POLL_MS)
             if time.monotonic() >= not_before and self.quiet():
                 return True
         return False
 
     def settle(self, deadline: float) -> bool:
-        """After a click: grace, quiet, then the new document's "load"; False on timeout."""
-        if not self.wait_quiet(deadline, time.monotonic() + GRACE_MS / 1000):
+        """After a click: grace, quiet, then the new document's "load"; False on timeout.
+
+        When the click brought a new main-frame document, its arrival ends
+        the grace period and a shorter quiet spell suffices: the form was
+        answered by a page, not by scripts still at work.
+        """
+        documents = len(self.documents)
+        grace_end = time.monotonic() + GRACE_MS / 1000
+        while time.monotonic() < min(grace_end, deadline):
+            self.page.wait_for_timeout(POLL_MS)
+            if len(self.documents) > documents:
+                try:
+                    self.page.wait_for_load_state("load", timeout=max(1.0, (deadline - time.monotonic()) * 1000))
+                except PlaywrightError:
+                    return False
+                return self._wait_quiet_for(deadline, NAVIGATED_QUIET_MS)
+        if not self.wait_quiet(deadline, grace_end):
             return False
         try:
             self.page.wait_for_load_state("load", timeout=max(1.0, (deadline - time.monotonic()) * 1000))

@@ -42,5 +42,5 @@ def test_a_dry_run_fills_forms_keeps_evidence_and_submits_nothing(store, sandbox
     assert [] == sandbox.submissions()
     attempt = store.attempts_of(acme[0])[0]
     assert attempt["dry_run"] == 1 and "planned" == store.contact(acme[0])["state"]
-    shots = list(Path(tmp_path / "evidence").rglob("*.png"))
+    shots = list(Path(tmp_path / "evidence").rglob("*.jpg"))
     assert shots, "a dry run keeps a screenshot of the filled form"
