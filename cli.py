@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import json
 import os
 import sys
 from pathlib import Path
@@ -506,9 +507,11 @@ def reclassify(ctx: Context, message_pk: int, kind: str, note: str) -> None:
 @click.option("--format", "fmt", type=click.Choice(["table", "json", "csv"]), default="table", show_default=True)
 @click.option("--correction", type=click.Choice(["holm", "fdr_bh"]), default="holm", show_default=True,
               help="Multiple-comparison control for pairwise comparisons.")
+@click.option("--clock", type=click.Choice(["wall", "business"]), default="wall", show_default=True,
+              help="business: count only each company's opening hours, in its own timezone.")
 @pass_ctx
 @knock_errors
-def results(ctx: Context, experiment_id: str, by: str, fmt: str, correction: str) -> None:
+def results(ctx: Context, experiment_id: str, by: str, fmt: str, correction: str, clock: str) -> None:
     """Response rates, times to first human reply and comparisons for one experiment."""
     from analysis.config import ResultsConfig
     from analysis.results import compute_results
@@ -516,15 +519,23 @@ def results(ctx: Context, experiment_id: str, by: str, fmt: str, correction: str
     from analysis.table import analysis_table
 
     table = analysis_table(ctx.store, experiment_id)
+    if clock == "business":
+        from analysis.business_clock import to_business_hours
+
+        table = to_business_hours(table, ctx.store.definition(experiment_id))
     try:
         computed = compute_results(table, by=by, config=ResultsConfig(correction=correction), experiment=experiment_id)
     except AnalysisTableError as exc:
         raise click.BadParameter(str(exc), param_hint="--by") from None
     if fmt == "json":
-        click.echo(computed.to_json())
+        data = computed.to_dict()
+        data["clock"] = clock
+        click.echo(json.dumps(data, indent=2, allow_nan=False))
     elif fmt == "csv":
         click.echo(computed.groups_frame().to_csv(index=False), nl=False)
     else:
+        if clock == "business":
+            click.echo("Times count business hours only: each company's opening hours, in its own timezone.\n")
         click.echo(computed.to_text())
 
 
