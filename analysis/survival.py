@@ -243,15 +243,14 @@ def logrank_statistic(durations, events, groups) -> float:
     statsmodels' ``survdiff`` (checked in the tests, with lifelines), which
     loops in Python and is slow on a million contacts.
     """
-    labels, g = np.unique(np.asarray(groups), return_inverse=True)
+    g, labels = pd.factorize(np.asarray(groups), sort=True)  # hashing, not sorting, the labels
     k = len(labels)
     times, t_index = np.unique(durations, return_inverse=True)
     T = len(times)
     # per time x group: events and exits (events or censoring at that time)
-    d = np.zeros((T, k))
-    exits = np.zeros((T, k))
-    np.add.at(d, (t_index, g), events)
-    np.add.at(exits, (t_index, g), 1.0)
+    cell = t_index * k + g
+    d = np.bincount(cell, weights=np.asarray(events, dtype=float), minlength=T * k).reshape(T, k)
+    exits = np.bincount(cell, minlength=T * k).reshape(T, k).astype(float)
     at_risk = exits[::-1].cumsum(axis=0)[::-1]  # n_g(t): still waiting at time t
     d_all, n_all = d.sum(axis=1), at_risk.sum(axis=1)
     keep = d_all > 0
@@ -271,7 +270,7 @@ def logrank(durations, events, groups, max_groups: int = 40) -> LogRank:
     durations = np.asarray(durations, dtype=float)
     events = np.asarray(events, dtype=float)
     groups = np.asarray(groups)
-    k = len(np.unique(groups))
+    k = len(pd.unique(groups))
     if k < 2:
         return LogRank(None, None, None, (Note(SINGLE_GROUP, "log-rank needs two groups"),))
     if k > max_groups:
