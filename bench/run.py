@@ -18,6 +18,7 @@ BENCHES = {  # script -> (full-size args, quick args)
     "bench_collect.py": (["--n", "100000"], ["--n", "5000"]),
     "bench_analysis.py": ([], ["--n", "100000"]),
     "bench_submit.py": ([], ["--quick"]),
+    "bench_dashboard.py": (["--n", "100000"], ["--n", "10000"]),
 }
 
 

@@ -24,6 +24,7 @@ from sqlite_utils import Database
 from experiments import lifecycle
 from experiments.assignment import PlannedContact, plan as make_plan
 from experiments.clock import Clock, iso
+from experiments.dashboard_queries import DashboardQueries
 from experiments.inbox import InboxQueries
 from experiments.ledger import ContactLedger
 from experiments.errors import ImportRefused, NotFound, PreregisteredChange, TransitionRefused
@@ -79,7 +80,7 @@ class AnalysisQueries:
         return float(json.loads(row["definition"]).get("response_window_days", 14))
 
 
-class Store(ContactLedger, InboxQueries, AnalysisQueries):
+class Store(ContactLedger, InboxQueries, AnalysisQueries, DashboardQueries):
     """The database. ``Store(path)`` creates it and applies pending migrations."""
 
     def __init__(self, path: str | Path = DEFAULT_DB, clock: Clock | None = None):
