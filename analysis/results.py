@@ -112,6 +112,7 @@ class Results:
     tests: tuple[compare.TestResult, ...]
     notes: tuple[Note, ...] = ()
     sections: dict = field(default_factory=dict)  # paired, competing, models, design
+    overall_survival: GroupSurvival | None = None
 
     # -- outputs -----------------------------------------------------------------
     def group_rows(self) -> list[dict]:
@@ -119,7 +120,7 @@ class Results:
         return [group_row(r, surv.get(r.group), self.config.confidence) for r in self.rates]
 
     def to_dict(self) -> dict:
-        overall = group_row(self.overall, None, self.config.confidence) if self.overall else None
+        overall = group_row(self.overall, self.overall_survival, self.config.confidence) if self.overall else None
         excluded: dict[str, int] = {}
         for r in self.rates:
             for k, v in r.excluded.items():
@@ -199,7 +200,9 @@ def compute_results(table: pd.DataFrame, by: str = "variant", config: ResultsCon
         return Results(experiment, by, config, None, (), (), (), (),
                        (Note(NO_CONTACTS, "the analysis table has no contacts"),))
     rates = group_rates(table, by, config)
-    overall = group_rates(table.assign(_all="all"), "_all", config)[0]
+    everyone = table.assign(_all="all")
+    overall = group_rates(everyone, "_all", config)[0]
+    overall_surv = group_survival(everyone, "_all", config)[0]
     surv, _ = group_survival(table, by, config)
     notes: list[Note] = []
     # Groups with nothing delivered (a channel worked only by hand, say) have no rate to compare.
@@ -219,4 +222,4 @@ def compute_results(table: pd.DataFrame, by: str = "variant", config: ResultsCon
 
     add_sections(table, by, config, tests, notes, sections)
     return Results(experiment, by, config, overall, tuple(rates), tuple(surv), tuple(comps),
-                   tuple(tests), tuple(notes), sections)
+                   tuple(tests), tuple(notes), sections, overall_surv[0] if overall_surv else None)

@@ -154,3 +154,15 @@ def test_a_group_with_nothing_delivered_is_reported_but_not_compared():
     res = compute_results(pd.concat([delivered, by_hand], ignore_index=True), by="channel")
     assert [("email", "web_form")] == [(c.a, c.b) for c in res.comparisons]
     assert {"email": 30, "phone": 0, "web_form": 30} == {g["group"]: g["n"] for g in res.to_dict()["groups"]}
+
+
+def test_the_overall_row_has_a_median_when_most_replied():
+    from lifelines import KaplanMeierFitter
+
+    from analysis.results import compute_results
+    from analysis.synthetic import table_from_counts
+
+    table = table_from_counts({"a": (20, 15), "b": (20, 12)})
+    overall = compute_results(table, by="variant").to_dict()["overall"]
+    fit = KaplanMeierFitter().fit(table["followup_hours"], table["responded_human"])
+    assert fit.median_survival_time_ == overall["median_hours"]
