@@ -294,22 +294,38 @@ def status(ctx: Context, experiment_id: str, show_all: bool) -> None:
                           ["id", "planned_at", "target_id", "channel_key", "variant_id", "state", "attempts", "last_error"]))
 
 
+def _which(experiment_id: str | None, every: bool) -> str | None:
+    if bool(experiment_id) == every:
+        raise click.UsageError("name one experiment, or give --all for every experiment")
+    return experiment_id
+
+
 @main.command()
-@click.argument("experiment_id")
+@click.argument("experiment_id", required=False)
+@click.option("--all", "every", is_flag=True, help="The global switch: every experiment.")
 @pass_ctx
 @knock_errors
-def pause(ctx: Context, experiment_id: str) -> None:
+def pause(ctx: Context, experiment_id: str | None, every: bool) -> None:
     """Stop submitting: runners and workers stop claiming and submitting within seconds."""
+    if _which(experiment_id, every) is None:
+        ctx.store.set_paused_all(True)
+        click.echo("Every experiment is paused. Resume with: knock resume --all")
+        return
     ctx.store.set_paused(experiment_id, True)
     click.echo(f"{experiment_id} is paused. Resume with: knock resume {experiment_id}")
 
 
 @main.command()
-@click.argument("experiment_id")
+@click.argument("experiment_id", required=False)
+@click.option("--all", "every", is_flag=True, help="Lift the global switch.")
 @pass_ctx
 @knock_errors
-def resume(ctx: Context, experiment_id: str) -> None:
+def resume(ctx: Context, experiment_id: str | None, every: bool) -> None:
     """Lift the pause."""
+    if _which(experiment_id, every) is None:
+        ctx.store.set_paused_all(False)
+        click.echo("The global pause is lifted (experiments paused on their own stay paused)")
+        return
     ctx.store.set_paused(experiment_id, False)
     click.echo(f"{experiment_id} is no longer paused")
 

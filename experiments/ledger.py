@@ -213,8 +213,22 @@ class ContactLedger:
             self.log("experiment.paused" if paused else "experiment.resumed", experiment_id)
 
     def is_paused(self, experiment_id: str) -> bool:
-        row = self.db.execute("SELECT paused FROM experiments WHERE id = ?", [experiment_id]).fetchone()
+        """Paused by its own switch or by the global one."""
+        row = self.db.execute(
+            "SELECT e.paused OR COALESCE((SELECT value = '1' FROM meta WHERE key = 'paused_all'), 0) "
+            "FROM experiments e WHERE e.id = ?", [experiment_id]).fetchone()
         return bool(row and row[0])
+
+    def set_paused_all(self, paused: bool) -> None:
+        """The global switch: every experiment's runners and workers stop within seconds."""
+        with self.write():
+            self.db.execute("INSERT INTO meta (key, value) VALUES ('paused_all', ?) "
+                            "ON CONFLICT (key) DO UPDATE SET value = excluded.value", ["1" if paused else "0"])
+            self.log("knock.paused_all" if paused else "knock.resumed_all")
+
+    def is_paused_all(self) -> bool:
+        row = self.db.execute("SELECT value FROM meta WHERE key = 'paused_all'").fetchone()
+        return bool(row and row[0] == "1")
 
     # --- manual channels (phone, social, chat) -------------------------------
 

@@ -89,6 +89,8 @@ class KnockQueue:
             in_flight = sum(1 for _ in store.db.query(
                 "SELECT id FROM contacts WHERE state IN ('claimed', 'submitting')"))
             enqueued = 0
+            if store.is_paused_all():
+                return 0
             for row in store.experiments():
                 if row["kind"] != "designed" or row["status"] not in ("armed", "live") or row["paused"]:
                     continue

@@ -85,3 +85,12 @@ def test_opted_out_companies_are_skipped_at_run_time(store, sandbox, tmp_path):
     summary = run_experiment(store, options(sandbox, tmp_path))
     assert 2 == len(summary.skipped)
     assert not [r for r in sandbox.submissions() if r["company"] == "acme-outdoor"]
+
+
+def test_the_global_pause_stops_every_experiment(store, sandbox, tmp_path):
+    load_armed(store, sandbox_experiment(sandbox, channels=["email"]))
+    store.set_paused_all(True)
+    assert store.is_paused("inquiry-demo")
+    assert Counter() == run_experiment(store, options(sandbox, tmp_path)).outcomes
+    store.set_paused_all(False)
+    assert 18 == sum(run_experiment(store, options(sandbox, tmp_path)).outcomes.values())
