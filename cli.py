@@ -543,13 +543,17 @@ def results(ctx: Context, experiment_id: str, by: str, fmt: str, correction: str
         computed = compute_results(table, by=by, config=ResultsConfig(correction=correction), experiment=experiment_id)
     except AnalysisTableError as exc:
         raise click.BadParameter(str(exc), param_hint="--by") from None
+    simulated = ctx.store.simulated_clock(experiment_id)
     if fmt == "json":
         data = computed.to_dict()
         data["clock"] = clock
+        data["simulated_clock"] = simulated
         click.echo(json.dumps(data, indent=2, allow_nan=False))
     elif fmt == "csv":
         click.echo(computed.groups_frame().to_csv(index=False), nl=False)
     else:
+        if simulated:
+            click.echo("Computed under a simulated clock (the sandbox demo's fast time), not real time.\n")
         if clock == "business":
             click.echo("Times count business hours only: each company's opening hours, in its own timezone.\n")
         click.echo(computed.to_text())

@@ -75,6 +75,12 @@ class AnalysisQueries:
                ORDER BY c.id""", [experiment_id])
         return [d[0] for d in cursor.description], cursor.fetchall()
 
+    def simulated_clock(self, experiment_id: str) -> bool:
+        """Whether the experiment ran under a simulated clock (the sandbox's fast demo time)."""
+        return bool(self.db.execute(
+            "SELECT 1 FROM events WHERE experiment_id = ? AND kind = 'experiment.simulated_clock' LIMIT 1",
+            [experiment_id]).fetchone())
+
     def response_window_days(self, experiment_id: str) -> float:
         row = self.experiment_row(experiment_id)
         return float(json.loads(row["definition"]).get("response_window_days", 14))

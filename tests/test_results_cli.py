@@ -53,3 +53,13 @@ def test_the_business_clock_needs_a_design(tmp_path):
     result = run(imported(tmp_path), "--clock", "business")
     assert 1 == result.exit_code
     assert "was imported: it has outcomes but no design" in result.output
+
+
+def test_results_under_a_simulated_clock_say_so(tmp_path):
+    db = imported(tmp_path)
+    from experiments.store import Store
+
+    with Store(db) as store, store.write():
+        store.log("experiment.simulated_clock", "s", start="2024-01-01T00:00:00+00:00")
+    assert run(db).output.startswith("Computed under a simulated clock")
+    assert json.loads(run(db, "--format", "json").output)["simulated_clock"] is True
