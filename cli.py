@@ -197,6 +197,10 @@ def go_live(ctx: Context, experiment_id: str, yes: bool) -> None:
     """Allow real submissions: names how many contacts go to which domains first."""
     from experiments.safety import live_reach
 
+    status = ctx.store.experiment_row(experiment_id)["status"]
+    if status != "armed":
+        raise click.ClickException(f"experiment '{experiment_id}' is {status}: only an armed experiment goes live "
+                                   f"(knock experiment arm {experiment_id} first)")
     reach = live_reach(ctx.store, experiment_id)
     click.echo(f"Going live makes {reach.total} real contacts to {len(reach.domains)} domains:")
     for domain, count in reach.domains.items():
@@ -408,9 +412,16 @@ def todo(ctx: Context, experiment_id: str | None) -> None:
 @knock_errors
 def made(ctx: Context, contact_id: int, at: str | None, note: str) -> None:
     """Record that a knock by phone, social or chat was made by hand."""
+    from runners.contact_job import channel_of
+    from runners.manual import may_knock_by_hand
+
     contact = ctx.store.contact(contact_id)
     if contact["channel_type"] not in ("phone", "social", "chat"):
         raise click.ClickException(f"contact {contact_id} is a {contact['channel_type']} contact: Knock submits it itself")
+    experiment = ctx.store.definition(contact["experiment_id"])
+    refused = may_knock_by_hand(ctx.store, experiment, *channel_of(experiment, contact))
+    if refused:
+        raise click.ClickException(f"contact {contact_id} may not be knocked now: {refused}")
     if not ctx.store.record_manual_knock(contact_id, _when(at), note):
         raise click.ClickException(f"contact {contact_id} is {contact['state']}; only a planned knock can be made")
     click.echo(f"contact {contact_id}: knock recorded")

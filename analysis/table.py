@@ -41,7 +41,8 @@ def analysis_table(store, experiment_id: str, now: dt.datetime | None = None) ->
         frame[column] = _times(frame[column])
 
     sent = frame["state"].eq("submitted") & frame["sent_at"].notna()
-    bounced = frame["n_bounce"].fillna(0).gt(0)
+    # A human reply proves delivery, whatever bounce-like notice also came.
+    bounced = frame["n_bounce"].fillna(0).gt(0) & frame["n_human"].fillna(0).eq(0)
     frame["exclusion"] = np.select(
         [~frame["state"].isin(["submitted", *EXCLUDED_STATES]), frame["state"].isin(list(EXCLUDED_STATES)), bounced],
         [NOT_SENT, frame["state"].map(EXCLUDED_STATES).fillna(""), BOUNCED], default=None)

@@ -34,7 +34,6 @@ SETTLED = {
     "form_not_found": "blocked",
     "offsite_redirect": "blocked",
 }
-RETRYABLE = frozenset({"timeout", "http_error", "send_failed"})
 
 
 class ContactLedger:
@@ -93,9 +92,14 @@ class ContactLedger:
         """The durable step before the irreversible one. False: do not submit."""
         now = self.now()
         with self.write():
+            # The experiment may have been closed or paused since the claim: re-check here,
+            # in the same transaction as the step that allows the click.
             changed = self.db.execute(
                 """UPDATE contacts SET state = 'submitting', state_changed_at = ?, submitting_at = ?
-                   WHERE id = ? AND state = 'claimed' AND lease_owner = ? AND lease_expires_at > ?""",
+                   WHERE id = ? AND state = 'claimed' AND lease_owner = ? AND lease_expires_at > ?
+                   AND EXISTS (SELECT 1 FROM experiments e WHERE e.id = contacts.experiment_id
+                               AND e.status IN ('armed', 'live') AND e.paused = 0)
+                   AND COALESCE((SELECT value FROM meta WHERE key = 'paused_all'), '0') != '1'""",
                 [now, now, contact_id, worker, now]).rowcount
             if changed:
                 row = self.db.execute("SELECT experiment_id FROM contacts WHERE id = ?", [contact_id]).fetchone()
@@ -131,7 +135,8 @@ class ContactLedger:
                 self.log("contact.stale_outcome", contact["experiment_id"], contact_id,
                          worker=worker, outcome=result.outcome)
                 return contact["state"]
-            attempts = contact["attempts"] + (0 if dry_run else 1)
+            counts = not dry_run and result.outcome not in ("dry_run", "aborted")
+            attempts = contact["attempts"] + (1 if counts else 0)
             self.db.execute("UPDATE contacts SET attempts = ? WHERE id = ?", [attempts, contact_id])
             new_state, changes = self._settle(contact, result, attempts, dry_run)
             if new_state != contact["state"] or changes:
@@ -140,19 +145,21 @@ class ContactLedger:
             return new_state
 
     def _settle(self, contact: dict, result, attempts: int, dry_run: bool) -> tuple[str, dict]:
-        if dry_run or result.outcome in ("dry_run", "aborted"):
-            return ("queued" if contact["state"] in ("claimed", "queued") and not dry_run else "planned"), {}
-        if result.outcome in SETTLED:
-            if SETTLED[result.outcome] == "submitted":
-                return "submitted", {"submitted_at": contact["submitting_at"] or self.now()}
-            return SETTLED[result.outcome], {}
+        if dry_run or result.outcome == "dry_run":
+            return "planned", {}
+        if SETTLED.get(result.outcome) == "submitted":
+            return "submitted", {"submitted_at": contact["submitting_at"] or self.now()}
         if result.submit_reached or contact["state"] == "submitting":
-            # The click or send happened. A form that refused the input kept it;
+            # The click or send was allowed. A form that refused the input kept it;
             # anything else may have gone out. Neither is ever retried.
             if result.outcome == "validation_error":
                 return "failed", {"retry_at": None}
             return "uncertain", {}
-        if result.outcome in RETRYABLE and attempts < MAX_ATTEMPTS:
+        if result.outcome == "aborted":
+            return "queued", {}
+        if result.outcome in SETTLED:
+            return SETTLED[result.outcome], {}
+        if getattr(result, "retry", False) and attempts < MAX_ATTEMPTS:
             wait = BACKOFF_MINUTES[min(attempts, len(BACKOFF_MINUTES)) - 1]
             return "failed", {"retry_at": iso(self.clock.now() + dt.timedelta(minutes=wait))}
         return "failed", {"retry_at": None}
@@ -193,17 +200,20 @@ class ContactLedger:
 
     def last_contact_at_domain(self, domain: str) -> str | None:
         """The latest knock on a domain, across all experiments (politeness is per company, not per study)."""
+        # A claimed contact is a knock under way: it counts from its claim.
         row = self.db.execute(
-            """SELECT MAX(c.submitting_at) FROM contacts c
+            """SELECT MAX(COALESCE(c.submitting_at, CASE WHEN c.state = 'claimed' THEN c.state_changed_at END))
+               FROM contacts c
                JOIN targets t ON t.experiment_id = c.experiment_id AND t.id = c.target_id
-               WHERE t.domain = ? AND c.submitting_at IS NOT NULL""", [domain]).fetchone()
+               WHERE t.domain = ? AND (c.submitting_at IS NOT NULL OR c.state = 'claimed')""", [domain]).fetchone()
         return row[0]
 
     def contacts_made(self, experiment_id: str, target_id: str) -> int:
-        """Knocks that count against the contact cap: anything that reached the submit."""
+        """Knocks that count against the contact cap: made, or under way."""
         return self.db.execute(
             """SELECT COUNT(*) FROM contacts WHERE experiment_id = ? AND target_id = ?
-               AND state IN ('submitting', 'submitted', 'uncertain')""", [experiment_id, target_id]).fetchone()[0]
+               AND state IN ('claimed', 'submitting', 'submitted', 'uncertain')""",
+            [experiment_id, target_id]).fetchone()[0]
 
     def set_paused(self, experiment_id: str, paused: bool) -> None:
         """The pause switch: workers check it before every claim and before every submit."""
@@ -252,6 +262,8 @@ class ContactLedger:
             contact = self.contact(contact_id)
             if contact["state"] not in ("submitted", "uncertain"):
                 raise KnockError(f"contact {contact_id} is {contact['state']}: only a knock that was made can be answered")
+            if contact["submitting_at"] and iso(at) < contact["submitting_at"]:
+                raise KnockError(f"a reply at {iso(at)} would come before the knock ({contact['submitting_at']})")
             message_id = self.db["messages"].insert({
                 "source": f"manual:{channel}", "contact_id": contact_id, "received_at": iso(at),
                 "classification": kind, "reasons": json.dumps(["logged by hand"]), "match_rule": "manual",

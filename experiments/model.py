@@ -24,6 +24,7 @@ WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 ChannelType = Literal["web_form", "job_application", "email", "phone", "social", "chat"]
 AUTOMATED_CHANNELS = frozenset({"web_form", "job_application", "email"})
 WEB_CHANNELS = frozenset({"web_form", "job_application"})
+RECIPE_VALUE_FIELDS = ("topic", "consent", "company")
 SEMANTIC_FIELDS = ("name", "first_name", "last_name", "email", "phone", "company",
                    "subject", "message", "topic", "consent", "resume")
 
@@ -98,8 +99,10 @@ class Recipe(Strict):
     @model_validator(mode="after")
     def _consistent(self) -> Recipe:
         for key in self.values:
-            if key not in SEMANTIC_FIELDS:
-                raise ValueError(f"values: unknown field {key!r}; known: {', '.join(SEMANTIC_FIELDS)}")
+            # The message, names and reply address come from the pre-registered variant and
+            # persona; a recipe (editable after arming) may only fix choices such as a topic.
+            if key not in RECIPE_VALUE_FIELDS:
+                raise ValueError(f"values: {key!r} cannot be fixed by a recipe; only {', '.join(RECIPE_VALUE_FIELDS)}")
         for step in self.steps:
             missing = [f for f in step.fields if f not in self.fields]
             if missing:

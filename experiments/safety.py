@@ -15,6 +15,45 @@ from urllib.parse import urlsplit
 from experiments.model import Channel
 
 LOOPBACK_NAMES = {"localhost"}
+# RFC 2606 / 6761: names that can never belong to a real company.
+RESERVED_SUFFIXES = (".example", ".test", ".invalid", ".localhost")
+
+
+def is_reserved_domain(domain: str) -> bool:
+    domain = domain.lower().rstrip(".")
+    return domain.endswith(RESERVED_SUFFIXES) or domain in ("example", "test", "invalid", "localhost")
+
+
+def opted_out(experiment, target, channel) -> str | None:
+    """The opt-out entry that covers this target or endpoint, if any.
+
+    A domain entry covers its subdomains (``acme.com`` covers ``shop.acme.com``);
+    an address entry covers that address. Case does not matter.
+    """
+    names = {target.domain.lower(), endpoint_host(channel, target.domain)}
+    address = (channel.address or "").lower()
+    for entry in experiment.ethics.opt_out:
+        entry = entry.lower()
+        if "@" in entry:
+            if entry == address:
+                return entry
+        elif any(name == entry or name.endswith("." + entry) for name in names):
+            return entry
+    return None
+
+
+def is_sandbox_endpoint(channel, target_domain: str, smtp_host: str) -> bool:
+    """Whether reaching this channel stays on this machine (the sandbox).
+
+    A web form must be on loopback. Email must leave through a loopback relay
+    *and* be addressed to a reserved domain: a local MTA relays anything else
+    to the world.
+    """
+    if channel.type == "email":
+        return is_loopback(smtp_host) and is_reserved_domain(endpoint_host(channel, target_domain))
+    if channel.url:
+        return is_loopback(endpoint_host(channel, target_domain))
+    return is_reserved_domain(target_domain)
 
 
 def is_loopback(host: str) -> bool:

@@ -60,18 +60,23 @@ def message_row(raw: bytes, received_at: dt.datetime, source: str, source_key: s
     """Parse, classify and match one message into a messages row (raises Unparseable)."""
     parsed = parse_message(raw)
     kind = classify(parsed)
+    classification, reasons = kind.kind, list(kind.reasons)
+    if kind.kind == "bounce" and getattr(kind, "uncertain", False):
+        # A delay notice says the mail is still on its way: automatic, but no failure.
+        classification = "auto_reply"
+        reasons.append("a delivery delay notice, not a failure: kept as an automatic message")
     found = match(parsed, index, received_at)
     rule = found.rule or "unmatched"
     return {
         "message_id": parsed.message_id, "source": source, "source_key": source_key,
         "contact_id": found.contact_id, "received_at": iso(received_at), "date_header": parsed.date_header,
         "from_addr": parsed.from_addr, "from_name": parsed.from_name, "to_addrs": json.dumps(list(parsed.recipients)),
-        "subject": parsed.subject, "body_text": parsed.text, "classification": kind.kind,
-        "reasons": json.dumps(list(kind.reasons)), "match_rule": found.rule, "match_confidence": found.confidence,
+        "subject": parsed.subject, "body_text": parsed.text, "classification": classification,
+        "reasons": json.dumps(reasons), "match_rule": found.rule, "match_confidence": found.confidence,
         "match_reasons": json.dumps(list(found.reasons)),
         "in_reply_to": json.dumps(list(parsed.in_reply_to)), "size": len(raw),
         "raw": raw if len(raw) <= RAW_CAP else None, "raw_sha256": hashlib.sha256(raw).hexdigest(),
-    }, rule, kind.kind
+    }, rule, classification
 
 
 class _Batcher:

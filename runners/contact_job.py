@@ -30,7 +30,8 @@ def allowed_hosts(target: Target, channel: Channel) -> tuple[str, ...]:
     return tuple(sorted({host, target.domain, f"www.{target.domain}"}))
 
 
-def build_job(experiment: Experiment, contact: dict, dry_run: bool = False, evidence: str = "default") -> SubmissionJob:
+def build_job(experiment: Experiment, contact: dict, dry_run: bool = False, evidence: str = "default",
+              live: bool = False) -> SubmissionJob:
     target, channel = channel_of(experiment, contact)
     persona = experiment.persona(contact["persona_id"])
     variant = experiment.variant(contact["variant_id"])
@@ -56,4 +57,4 @@ def build_job(experiment: Experiment, contact: dict, dry_run: bool = False, evid
         url=channel.url, address=channel.address, recipe=recipe, values=values, subject=subject, body=body,
         reply_to=values["email"], sender_name=persona.name, allowed_hosts=allowed_hosts(target, channel),
         resume_pdf_b64=resume_b64, resume_filename=f"{persona.first_name}-{persona.last_name}-CV.pdf".replace(" ", "-"),
-        dry_run=dry_run, evidence=evidence)
+        dry_run=dry_run, evidence=evidence, live=live)

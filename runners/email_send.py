@@ -24,12 +24,13 @@ from pathlib import Path
 from typing import Callable
 from urllib.parse import urlsplit
 
+from experiments.errors import KnockError
 from experiments.safety import is_loopback
 from runners.jobs import (ABORTED, DRY_RUN, SEND_FAILED, SUBMITTED_CONFIRMED, VALIDATION_ERROR, AttemptResult,
                           SubmissionJob)
 
 
-class SmtpConfigError(ValueError):
+class SmtpConfigError(KnockError, ValueError):
     """KNOCK_SMTP_URL is malformed: expected smtp://host:port or smtps://host:port."""
 
 

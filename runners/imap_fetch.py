@@ -42,6 +42,7 @@ from urllib.parse import unquote, urlsplit
 
 from imap_tools import MailBox, MailBoxStartTls, MailBoxUnencrypted
 
+from experiments.errors import KnockError
 from experiments.safety import is_loopback
 
 DEFAULT_TIMEOUT = 30.0  # seconds, per socket operation (connect, each read)
@@ -49,11 +50,11 @@ PASSWORD_ENV = "KNOCK_IMAP_PASSWORD"
 SCHEMES = {"imaps": ("ssl", 993), "imap+starttls": ("starttls", 143), "imap": ("plain", 143)}
 
 
-class ImapConfigError(ValueError):
+class ImapConfigError(KnockError, ValueError):
     """The IMAP URL or credentials are unusable: the message says how to write them."""
 
 
-class ImapError(Exception):
+class ImapError(KnockError):
     """Talking to the IMAP server failed; the message names the server and mailbox."""
 
 

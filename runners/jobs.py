@@ -47,6 +47,7 @@ class SubmissionJob:
     resume_filename: str = "resume.pdf"
     dry_run: bool = False
     evidence: str = "default"         # default | off | full
+    live: bool = False                # the experiment is live: real (non-sandbox) endpoints may be reached
 
     def to_json(self) -> str:
         return json.dumps(asdict(self))
@@ -69,6 +70,7 @@ class AttemptResult:
     final_url: str | None = None
     http_status: int | None = None
     message_id: str | None = None     # email: the Message-ID sent
+    retry: bool = False               # a transient failure before the submit: worth another attempt
 
     def to_json(self) -> str:
         return json.dumps(asdict(self))

@@ -21,7 +21,8 @@ from dataclasses import dataclass
 from experiments.calendar import is_business_time, next_business_time
 from experiments.clock import parse_iso
 from experiments.model import Experiment
-from experiments.safety import endpoint_host, is_loopback
+from experiments.safety import endpoint_host, is_sandbox_endpoint, opted_out
+from runners.contact_job import channel_of
 
 GO, DEFER, SKIP, REFUSE = "go", "defer", "skip", "refuse"
 
@@ -38,10 +39,9 @@ def decide(store, experiment: Experiment, status: str, contact: dict, now: dt.da
            dispatched: frozenset[str] = frozenset()) -> Decision:
     """``smtp_host`` is the relay email leaves through: mail reaches the world only through it.
     ``dispatched``: domains this run is already knocking on (not yet in the ledger)."""
-    target = experiment.target(contact["target_id"])
-    channel = next(c for c in target.channels if c.key == contact["channel_key"])
+    target, channel = channel_of(experiment, contact)
     host = endpoint_host(channel, target.domain)
-    sandbox = is_loopback(smtp_host if channel.type == "email" else host)
+    sandbox = is_sandbox_endpoint(channel, target.domain, smtp_host)
     if status == "closed":
         return Decision(REFUSE, f"experiment {experiment.id} is closed")
     if store.is_paused(experiment.id):
@@ -51,9 +51,9 @@ def decide(store, experiment: Experiment, status: str, contact: dict, now: dt.da
             return Decision(REFUSE, "the experiment is a draft: arm it first (knock experiment arm), or use --dry-run")
         if status != "live" and not sandbox:
             return Decision(REFUSE, f"{host} is a real address and the experiment is {status}, not live")
-    opted_out = {entry.lower() for entry in experiment.ethics.opt_out}
-    if {host, target.domain, (channel.address or "").lower()} & opted_out:
-        return Decision(SKIP, f"{target.domain} is on the opt-out list")
+    entry = opted_out(experiment, target, channel)
+    if entry:
+        return Decision(SKIP, f"{target.domain} is covered by the opt-out entry {entry}")
     if dry_run:
         return Decision(GO)
     if store.contacts_made(experiment.id, target.id) >= experiment.ethics.max_contacts_per_company:

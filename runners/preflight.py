@@ -14,6 +14,7 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from experiments.safety import opted_out
 from runners import jobs
 from runners.contact_job import build_job
 from runners.run import ERROR, RunOptions, execute
@@ -63,6 +64,10 @@ def preflight(store, experiment_id: str, evidence_root: Path) -> list[PreflightR
                     continue
                 if contact is None:
                     rows.append(PreflightRow(target.id, channel.key, channel.url, "no contact planned", False))
+                    continue
+                entry = opted_out(experiment, target, channel)
+                if entry:  # an opted-out company is not even visited
+                    rows.append(PreflightRow(target.id, channel.key, channel.url, f"opted out ({entry})", False))
                     continue
                 job = build_job(experiment, contact, dry_run=True)
                 for _ in range(ATTEMPTS):  # a flaky page gets a second and third look

@@ -29,7 +29,7 @@ from experiments.store import Store
 from runners import faults, policy
 from runners.contact_job import AUTOMATED, build_job
 from runners.jobs import AttemptResult, SubmissionJob
-from runners.run import RunOptions, execute
+from runners.run import RunOptions, execute, gate
 
 log = logging.getLogger(__name__)
 GATE_TIMEOUT = float(os.environ.get("KNOCK_GATE_TIMEOUT", "30"))
@@ -73,8 +73,7 @@ class KnockQueue:
 
     def _gate(self, contact_id: int, owner: str, experiment_id: str) -> bool:
         with self._store_lock:
-            store = self.store()
-            return not store.is_paused(experiment_id) and store.mark_submitting(contact_id, owner)
+            return gate(self.store(), contact_id, owner)
 
     def _record(self, contact_id: int, owner: str, result_json: str, started: str) -> str:
         with self._store_lock:
@@ -117,7 +116,7 @@ class KnockQueue:
             owner = f"queue:{uuid.uuid4().hex[:12]}"
             if not store.claim(contact["id"], owner, lease_seconds=QUEUE_LEASE_SECONDS):
                 continue
-            job = build_job(experiment, contact, evidence=self.options.evidence)
+            job = build_job(experiment, contact, evidence=self.options.evidence, live=row["status"] == "live")
             self.submit(job.to_json(), owner)
             dispatched.add(experiment.target(contact["target_id"]).domain)
             enqueued += 1

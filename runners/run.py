@@ -15,7 +15,9 @@ import os
 import queue
 import socket
 import threading
+import time
 import traceback
+from urllib.parse import urlsplit
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -24,11 +26,13 @@ from typing import Callable
 from experiments.errors import KnockError
 from experiments.store import Store
 from runners import policy
-from runners.contact_job import AUTOMATED, build_job
+from experiments.safety import is_loopback, is_reserved_domain, opted_out
+from runners.contact_job import AUTOMATED, build_job, channel_of
 from runners.email_send import SmtpConfig, send_email
-from runners.jobs import AttemptResult, SubmissionJob
+from runners.jobs import ABORTED, SEND_FAILED, AttemptResult, SubmissionJob
 
 ERROR = "error"
+DRAIN_SECONDS = 120
 
 
 class RunRefused(KnockError):
@@ -68,9 +72,48 @@ def evidence_dir(root: Path, job: SubmissionJob) -> Path:
     return contact_dir(Path(root), job.experiment_id, job.contact_id)
 
 
+def refusal(job: SubmissionJob, smtp: SmtpConfig) -> str | None:
+    """Why this worker must not run the job, if it must not: checked where the job runs.
+
+    The coordinator's policy already decided, but a submit worker may sit
+    behind another relay: only a live job reaches beyond the sandbox.
+    """
+    if job.live or job.dry_run:
+        return None
+    if job.channel_type == "email":
+        domain = (job.address or "").rsplit("@", 1)[-1]
+        if not (is_loopback(smtp.host) and is_reserved_domain(domain)):
+            return f"refused: {job.address} via {smtp.host} is a real address and the experiment is not live"
+        return None
+    host = urlsplit(job.url or "").hostname or ""
+    if not is_loopback(host):
+        return f"refused: {host} is a real site and the experiment is not live"
+    return None
+
+
+def retryable(result: AttemptResult) -> bool:
+    """The one place that decides whether an attempt is worth repeating (never after the submit)."""
+    if result.submit_reached:
+        return False
+    if result.outcome in (SEND_FAILED, ERROR):  # relay down, browser missing: transient or fixable
+        return True
+    from runners.webform import should_retry
+
+    return should_retry(result)
+
+
 def execute(job: SubmissionJob, gate: Callable[[], bool], browser_factory, options: RunOptions,
             started: dt.datetime) -> AttemptResult:
     """Run one job; any unexpected error becomes an outcome (the ledger decides what it means)."""
+    refused = refusal(job, options.smtp)
+    if refused:
+        return AttemptResult(ABORTED, refused)
+    result = _execute(job, gate, browser_factory, options)
+    result.retry = retryable(result)
+    return result
+
+
+def _execute(job: SubmissionJob, gate: Callable[[], bool], browser_factory, options: RunOptions) -> AttemptResult:
     directory = evidence_dir(options.evidence_root, job)
     try:
         if job.channel_type == "email":
@@ -138,8 +181,10 @@ def run_experiment(store: Store, options: RunOptions, progress: Callable[[dict, 
     executors = [_Executor(tasks, inbox, options, store.clock) for _ in range(max(1, min(options.concurrency, len(todo) or 1)))]
     for executor in executors:
         executor.start()
+    live = row["status"] == "live"
     in_flight = 0
     pending = list(todo)
+    interrupted = True
     try:
         while pending or in_flight:
             while pending and in_flight < len(executors):
@@ -149,35 +194,65 @@ def run_experiment(store: Store, options: RunOptions, progress: Callable[[dict, 
                     continue
                 if not store.claim(contact["id"], worker):
                     continue  # another runner took it
-                tasks.put(build_job(experiment, contact, dry_run=options.dry_run, evidence=options.evidence))
+                tasks.put(build_job(experiment, contact, dry_run=options.dry_run, evidence=options.evidence,
+                                    live=live))
                 in_flight += 1
             if not in_flight:
                 break
-            message = inbox.get()
-            if message[0] == "gate":
-                _, contact_id, reply = message
-                allowed = not store.is_paused(options.experiment_id) and (
-                    options.dry_run or store.mark_submitting(contact_id, worker))
-                reply.put(allowed)
-            else:
-                _, contact_id, result, started = message
-                state = store.record_attempt(contact_id, worker, result, started, dry_run=options.dry_run)
-                in_flight -= 1
-                summary.outcomes[result.outcome] += 1
-                summary.states[state] += 1
-                entry = {"contact_id": contact_id, "outcome": result.outcome, "state": state,
-                         "message": result.message.splitlines()[0] if result.message else ""}
-                summary.rows.append(entry)
-                if progress:
-                    progress(entry, len(todo))
+            in_flight -= _handle(store, inbox.get(), worker, options, summary, progress, len(todo), allow=True)
+        interrupted = False
     finally:
         for _ in executors:
             tasks.put(None)
+        # Interrupted (Ctrl-C, an error): refuse every further gate, but record every outcome
+        # that comes back, so nothing that went out is left looking unsent.
+        deadline = time.monotonic() + DRAIN_SECONDS
+        while interrupted and in_flight and time.monotonic() < deadline:
+            try:
+                message = inbox.get(timeout=1)
+            except queue.Empty:
+                continue
+            in_flight -= _handle(store, message, worker, options, summary, progress, len(todo), allow=False)
         for executor in executors:
             executor.join(timeout=60)
-        for contact in pending:  # interrupted: give back what was never started
-            store.release(contact["id"], worker, "run interrupted")
+        for contact in store.contacts(options.experiment_id, state="claimed"):
+            if contact["lease_owner"] == worker:  # claimed, never started: give it back
+                store.release(contact["id"], worker, "run interrupted")
     return summary
+
+
+def _handle(store: Store, message: tuple, worker: str, options: RunOptions, summary: RunSummary,
+            progress, total: int, allow: bool) -> int:
+    """Answer a gate or record an outcome; returns 1 when an attempt finished."""
+    if message[0] == "gate":
+        _, contact_id, reply = message
+        reply.put(allow and gate(store, contact_id, worker, options.dry_run))
+        return 0
+    _, contact_id, result, started = message
+    state = store.record_attempt(contact_id, worker, result, started, dry_run=options.dry_run)
+    summary.outcomes[result.outcome] += 1
+    summary.states[state] += 1
+    entry = {"contact_id": contact_id, "outcome": result.outcome, "state": state,
+             "message": result.message.splitlines()[0] if result.message else ""}
+    summary.rows.append(entry)
+    if progress:
+        progress(entry, total)
+    return 1
+
+
+def gate(store: Store, contact_id: int, owner: str, dry_run: bool = False) -> bool:
+    """The go-ahead right before the irreversible step: the opt-out list as it is now, then the
+    durable ``submitting`` (which itself re-checks status and pauses)."""
+    if dry_run:
+        return True
+    contact = store.contact(contact_id)
+    experiment = store.definition(contact["experiment_id"])
+    target, channel = channel_of(experiment, contact)
+    entry = opted_out(experiment, target, channel)
+    if entry:
+        store.skip(contact_id, f"opt-out entry {entry} added before the submit")
+        return False
+    return store.mark_submitting(contact_id, owner)
 
 
 def _plan_run(store: Store, experiment, status: str, options: RunOptions, summary: RunSummary) -> list[dict]:

@@ -64,8 +64,10 @@ def test_undelivered_contacts_are_kept_with_their_reason(store, clock):
     outcomes = {ids[0]: "submitted_confirmed", ids[1]: "blocked_captcha", ids[2]: "submitted_confirmed"}
     for cid, outcome in outcomes.items():
         store.claim(cid, "w")
-        store.mark_submitting(cid, "w")
-        store.record_attempt(cid, "w", AttemptResult(outcome, submit_reached=True), clock.now())
+        sent = outcome == "submitted_confirmed"  # a CAPTCHA is seen before the gate
+        if sent:
+            store.mark_submitting(cid, "w")
+        store.record_attempt(cid, "w", AttemptResult(outcome, submit_reached=sent), clock.now())
     store.db["messages"].insert({"source": "maildir", "contact_id": ids[2], "received_at": "2026-03-01T13:00:00+00:00",
                                  "classification": "bounce", "created_at": "2026-03-01T13:00:00+00:00"})
     store.db["messages"].insert({"source": "maildir", "contact_id": ids[0], "received_at": "2026-03-01T14:00:00+00:00",

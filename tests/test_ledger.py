@@ -10,11 +10,13 @@ from tests.factories import make_experiment
 
 def loaded(store, n_targets=2):
     store.load(make_experiment(n_targets=n_targets))
+    store.set_status("built", "armed")
     return [c["id"] for c in store.contacts("built")]
 
 
 def result(outcome, submit_reached=False, message=""):
-    return AttemptResult(outcome=outcome, submit_reached=submit_reached, message=message)
+    transient = outcome in ("timeout", "http_error", "send_failed") and not submit_reached
+    return AttemptResult(outcome=outcome, submit_reached=submit_reached, message=message, retry=transient)
 
 
 def test_one_claim_wins(store):
@@ -158,3 +160,38 @@ def test_an_outcome_from_a_lost_lease_does_not_change_the_contact(store, clock):
     assert "claimed" == store.record_attempt(cid, "old", result("aborted"), clock.now())
     assert ("claimed", "new") == (store.contact(cid)["state"], store.contact(cid)["lease_owner"])
     assert 1 == len(store.attempts_of(cid))
+
+
+def test_a_closed_or_paused_experiment_cannot_pass_the_gate(store):
+    first, second = loaded(store)[:2]
+    store.claim(first, "w")
+    store.claim(second, "w")
+    store.set_paused("built", True)
+    assert not store.mark_submitting(first, "w")
+    store.set_paused("built", False)
+    store.set_status("built", "closed")
+    assert not store.mark_submitting(second, "w")
+
+
+def test_a_draft_never_passes_the_gate(store):
+    store.load(make_experiment(n_targets=1))
+    cid = store.contacts("built")[0]["id"]
+    store.claim(cid, "w")
+    assert not store.mark_submitting(cid, "w")
+
+
+def test_a_failure_after_a_gated_first_step_is_uncertain_not_blocked(store, clock):
+    cid = loaded(store)[0]
+    store.claim(cid, "w")
+    store.mark_submitting(cid, "w")  # "Next" of a two-step form sent step 1
+    assert "uncertain" == store.record_attempt(cid, "w", result("form_not_found", True), clock.now())
+
+
+def test_claimed_contacts_count_for_spacing_and_the_cap(store):
+    cid = loaded(store)[0]
+    domain = store.targets("built")[0]["domain"]
+    target = store.contact(cid)["target_id"]
+    before = store.contacts_made("built", target)
+    store.claim(cid, "w")
+    assert before + 1 == store.contacts_made("built", target)
+    assert store.last_contact_at_domain(domain) is not None

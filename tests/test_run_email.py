@@ -94,3 +94,42 @@ def test_the_global_pause_stops_every_experiment(store, sandbox, tmp_path):
     assert Counter() == run_experiment(store, options(sandbox, tmp_path)).outcomes
     store.set_paused_all(False)
     assert 18 == sum(run_experiment(store, options(sandbox, tmp_path)).outcomes.values())
+
+
+def test_email_to_a_real_domain_needs_live_even_through_a_local_relay(store, sandbox, tmp_path):
+    """A local MTA on 127.0.0.1 relays to the world: only reserved domains count as the sandbox."""
+    from experiments.model import Experiment
+
+    data = sandbox_experiment(sandbox, channels=["email"]).model_dump(mode="json")
+    data["targets"][0]["domain"] = "acme-outdoor.com"
+    data["targets"][0]["channels"] = [c for c in data["targets"][0]["channels"] if c["type"] != "web_form"]
+    for channel in data["targets"][0]["channels"]:
+        if channel["type"] == "email":
+            channel["address"] = "support@acme-outdoor.com"
+    load_armed(store, Experiment.model_validate(data))
+    with pytest.raises(RunRefused, match="support@acme-outdoor.com|acme-outdoor.com is a real address"):
+        run_experiment(store, options(sandbox, tmp_path))
+    assert [] == sandbox.submissions()
+
+
+def test_a_worker_refuses_a_real_endpoint_of_a_job_that_is_not_live(tmp_path):
+    from runners.jobs import SubmissionJob
+    from runners.run import refusal
+
+    job = SubmissionJob(contact_id=1, experiment_id="x", channel_type="email", url=None, address="info@acme.com",
+                        recipe=None, values={}, subject="s", body="b", reply_to="r+t@lab.example", sender_name="R",
+                        allowed_hosts=("acme.com",))
+    assert refusal(job, SmtpConfig("127.0.0.1", 25)).startswith("refused")
+    assert refusal(job, SmtpConfig("smtp.lab.example", 587)).startswith("refused")
+    assert refusal(SubmissionJob(**{**job.__dict__, "live": True}), SmtpConfig("smtp.lab.example", 587)) is None
+
+
+def test_opt_out_of_a_domain_covers_its_subdomains(store, sandbox, tmp_path):
+    from experiments.model import Experiment
+
+    experiment = sandbox_experiment(sandbox, channels=["email"])
+    data = experiment.model_dump(mode="json")
+    data["ethics"]["opt_out"] = ["Example"]  # covers every *.example company, whatever the case
+    load_armed(store, Experiment.model_validate(data))
+    summary = run_experiment(store, options(sandbox, tmp_path))
+    assert 18 == len(summary.skipped) and [] == sandbox.submissions()
