@@ -292,7 +292,9 @@ def status(ctx: Context, experiment_id: str, show_all: bool) -> None:
     click.echo(_table([{"state": k, "contacts": v} for k, v in counts.items()], ["state", "contacts"]))
     uncertain = store.contacts(experiment_id, state="uncertain")
     if uncertain:
-        click.echo(f"{len(uncertain)} uncertain contact(s) need a decision: knock resolve CONTACT --sent|--not-sent")
+        click.echo(f"\n{len(uncertain)} uncertain contact(s) may have gone out and need a decision "
+                   "(knock resolve CONTACT --sent|--not-sent --note ...):")
+        click.echo(_table(uncertain, ["id", "target_id", "channel_key", "variant_id", "submitting_at", "last_error"]))
     if show_all:
         click.echo(_table(store.contacts(experiment_id),
                           ["id", "planned_at", "target_id", "channel_key", "variant_id", "state", "attempts", "last_error"]))
@@ -352,7 +354,8 @@ def resolve(ctx: Context, contact_id: int, went_out: bool, note: str) -> None:
               help="coordinator: owns the database and dispatches; submit: only submits (no database needed).")
 @click.option("--concurrency", default=2, show_default=True, type=click.IntRange(1, 16), help="Submitting threads.")
 @click.option("--interval", default=30.0, show_default=True, help="Seconds between looks for due contacts.")
-@click.option("--now", "ignore_schedule", is_flag=True, help="Sandbox only: ignore planned times, hours and spacing.")
+@click.option("--now", "ignore_schedule", is_flag=True,
+              help="Ignore planned times (and, for the sandbox only, business hours and spacing).")
 @click.option("--evidence", type=click.Choice(["default", "off", "full"]), default="default", show_default=True)
 @click.option("--maildir", type=click.Path(file_okay=False, path_type=Path), help="Coordinator: poll this Maildir.")
 @click.option("--imap", "imap_url", help="Coordinator: poll this mailbox (password in KNOCK_IMAP_PASSWORD).")
