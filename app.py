@@ -24,6 +24,7 @@ if ui.signed_in():
         ],
         "Analysis": [
             st.Page("dashboard/results_page.py", title="Results", icon=":material/insights:", url_path="results"),
+            st.Page("dashboard/publish_page.py", title="Publish", icon=":material/public:", url_path="publish"),
         ],
     }
     with st.sidebar:

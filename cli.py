@@ -573,6 +573,25 @@ def results(ctx: Context, experiment_id: str, by: str, fmt: str, correction: str
         click.echo(computed.to_text())
 
 
+# --- publishing ------------------------------------------------------------------
+
+@main.command()
+@click.argument("experiment_ids", nargs=-1, required=True)
+@click.option("--out", "out_dir", required=True, type=click.Path(file_okay=False, path_type=Path),
+              help="Folder for the static site (created; an existing one must be a Knock site).")
+@click.option("--models", is_flag=True, help="Also publish the regression models (slower).")
+@click.option("--company-names", type=click.Choice(["pseudonym", "show"]),
+              help="Override the experiment's publication setting (show only where the design allows it).")
+@pass_ctx
+@knock_errors
+def publish(ctx: Context, experiment_ids: tuple[str, ...], out_dir: Path, models: bool, company_names: str | None) -> None:
+    """Write a static, offline, privacy-safe results site for readers."""
+    from analysis.publish import publish as publish_site
+
+    report = publish_site(ctx.store, list(experiment_ids), out_dir, models=models, company_names=company_names)
+    click.echo(report.to_text())
+
+
 # --- outcomes from elsewhere -------------------------------------------------
 
 @main.command("import-outcomes")

@@ -82,6 +82,13 @@ class Comparison:
 
 
 def _f(x) -> float | None:
+    """A finite real number, or None. The score interval for a ratio solves a cubic; with extreme
+    counts statsmodels can return a complex root, which means the bound does not exist."""
+    if np.iscomplexobj(x):
+        x = complex(x)
+        if abs(x.imag) > 1e-9 * max(1.0, abs(x.real)):
+            return None
+        x = x.real
     x = float(x)
     return x if np.isfinite(x) else None
 
@@ -114,7 +121,14 @@ def rate_ratio(ka, na, kb, nb, alpha=0.05):
     with np.errstate(all="ignore"):
         lo, hi = confint_proportions_2indep(ka, na, kb, nb, method=method, compare="ratio", alpha=alpha)
     lo = 0.0 if ka == 0 else _f(lo)
-    return ratio, lo, _f(hi), {"log": "katz_log", "score": "miettinen_nurminen_score"}[method]
+    hi = _f(hi)
+    # With tiny counts the score solver can land on the wrong root: a bound on the wrong
+    # side of the estimate is no bound at all (seen: 1/2 vs 2/2 gave 0.75 to 2.42 around 0.5).
+    if lo is not None and lo > ratio * (1 + 1e-9):
+        lo = None
+    if hi is not None and hi < ratio * (1 - 1e-9):
+        hi = None
+    return ratio, lo, hi, {"log": "katz_log", "score": "miettinen_nurminen_score"}[method]
 
 
 def compare_pair(a: str, ka: int, na: int, b: str, kb: int, nb: int,

@@ -39,10 +39,12 @@ def analysis_table(store, experiment_id: str, now: dt.datetime | None = None) ->
     now_ts = pd.Timestamp(now or store.clock.now())
     for column in TIME_COLUMNS:
         frame[column] = _times(frame[column])
+    for column in ("n_messages", "n_human", "n_bounce"):  # NULL when a contact has no message
+        frame[column] = pd.to_numeric(frame[column], errors="coerce").fillna(0).astype(int)
 
     sent = frame["state"].eq("submitted") & frame["sent_at"].notna()
     # A human reply proves delivery, whatever bounce-like notice also came.
-    bounced = frame["n_bounce"].fillna(0).gt(0) & frame["n_human"].fillna(0).eq(0)
+    bounced = frame["n_bounce"].gt(0) & frame["n_human"].eq(0)
     frame["exclusion"] = np.select(
         [~frame["state"].isin(["submitted", *EXCLUDED_STATES]), frame["state"].isin(list(EXCLUDED_STATES)), bounced],
         [NOT_SENT, frame["state"].map(EXCLUDED_STATES).fillna(""), BOUNCED], default=None)
@@ -51,9 +53,9 @@ def analysis_table(store, experiment_id: str, now: dt.datetime | None = None) ->
 
     frame["window_end"] = (frame["sent_at"] + window).where(lambda s: s <= now_ts, now_ts)
     human_in_window = frame["first_human_at"].notna() & (frame["first_human_at"] <= frame["window_end"])
-    human_untimed = frame["first_human_at"].isna() & frame["n_human"].fillna(0).gt(0)  # imported without a time
+    human_untimed = frame["first_human_at"].isna() & frame["n_human"].gt(0)  # imported without a time
     any_in_window = frame["first_any_at"].notna() & (frame["first_any_at"] <= frame["window_end"])
-    any_untimed = frame["first_any_at"].isna() & frame["n_messages"].fillna(0).gt(0)
+    any_untimed = frame["first_any_at"].isna() & frame["n_messages"].gt(0)
     frame["responded_human"] = (human_in_window | human_untimed) & frame["delivered"]
     frame["responded_any"] = (any_in_window | any_untimed) & frame["delivered"]
     hours = (frame["first_human_at"] - frame["sent_at"]).dt.total_seconds() / 3600

@@ -19,6 +19,7 @@ BENCHES = {  # script -> (full-size args, quick args)
     "bench_analysis.py": ([], ["--n", "100000"]),
     "bench_submit.py": ([], ["--quick"]),
     "bench_dashboard.py": (["--n", "100000"], ["--n", "10000"]),
+    "bench_publish.py": ([], ["--n", "5000", "--companies", "100"]),
 }
 
 

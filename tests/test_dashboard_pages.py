@@ -21,7 +21,7 @@ from experiments.store import Store
 
 APP = str(Path(__file__).resolve().parent.parent / "app.py")
 PASSWORD = "correct horse battery"
-PAGES = ["experiments", "design", "runs", "inbox", "results"]
+PAGES = ["experiments", "design", "runs", "inbox", "results", "publish"]
 
 
 @pytest.fixture(scope="module")

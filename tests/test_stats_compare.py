@@ -150,3 +150,26 @@ def test_chi_square_across_degenerate():
     assert "zero_margin" == chi_square_across(none).notes[0].code
     small = pd.DataFrame({"group": ["A", "B"], "n": [10, 10], "responded": [1, 3]})
     assert "small_expected_counts" == chi_square_across(small).notes[0].code
+
+
+def test_a_ratio_bound_that_comes_back_complex_is_undefined_not_invented():
+    import warnings
+
+    import numpy as np
+
+    from analysis.compare import rate_ratio
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", np.exceptions.ComplexWarning)
+        ratio, low, high, method = rate_ratio(2, 2, 1, 2)
+    assert 2.0 == ratio and "miettinen_nurminen_score" == method
+    assert high is None or (isinstance(high, float) and high >= ratio)
+
+
+def test_a_ratio_interval_never_excludes_its_own_estimate():
+    from analysis.compare import rate_ratio
+
+    for counts in [(1, 2, 2, 2), (2, 2, 1, 2), (1, 3, 3, 3), (3, 3, 1, 4), (5, 5, 3, 6)]:
+        ratio, low, high, _ = rate_ratio(*counts)
+        assert low is None or low <= ratio, counts
+        assert high is None or high >= ratio, counts
