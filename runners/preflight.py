@@ -10,6 +10,7 @@ never claims it.
 from __future__ import annotations
 
 import datetime as dt
+from concurrent.futures import ThreadPoolExecutor
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -46,6 +47,13 @@ class PreflightRow:
 
 
 def preflight(store, experiment_id: str, evidence_root: Path) -> list[PreflightRow]:
+    """Visit every channel; the browser lives in a thread of its own, as ``knock run``'s executors do
+    (Playwright's sync API refuses a second instance in a thread that already has one)."""
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="preflight") as pool:
+        return pool.submit(_preflight, store, experiment_id, evidence_root).result()
+
+
+def _preflight(store, experiment_id: str, evidence_root: Path) -> list[PreflightRow]:
     experiment = store.definition(experiment_id)
     representative = {}
     for contact in store.contacts(experiment_id):
