@@ -1,8 +1,10 @@
 """`knock publish`: a static results site for readers, offline and free of personal data.
 
-    >>> from analysis.publish import publish            # doctest: +SKIP
-    >>> report = publish(store, ["inquiry-demo"], "site")  # doctest: +SKIP
-    >>> print(report.to_text())                          # doctest: +SKIP
+Example (needs a store with an experiment; see tests/test_publish_site.py)::
+
+    from analysis.publish import publish
+    report = publish(store, ["inquiry-demo"], "site")
+    print(report.to_text())
 
 Layout of ``out_dir``::
 
