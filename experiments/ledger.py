@@ -23,8 +23,8 @@ from experiments.clock import iso
 from experiments.errors import KnockError, NotFound
 
 LEASE_SECONDS = 300
-MAX_ATTEMPTS = 3
-BACKOFF_MINUTES = (5, 30, 120)
+MAX_ATTEMPTS = 4
+BACKOFF_MINUTES = (5, 30, 120)  # after the 1st, 2nd and 3rd failure
 
 # Outcome (runners.jobs) -> state after the attempt, for outcomes that settle it.
 SETTLED = {
@@ -88,19 +88,21 @@ class ContactLedger:
                           self._CLAIMABLE, (self.now(),), lease_owner=worker, lease_expires_at=until,
                           retry_at=None)
 
-    def mark_submitting(self, contact_id: int, worker: str) -> bool:
-        """The durable step before the irreversible one. False: do not submit."""
+    def mark_submitting(self, contact_id: int, worker: str, lease_seconds: int = LEASE_SECONDS) -> bool:
+        """The durable step before the irreversible one; renews the lease for the submit. False: do not submit."""
         now = self.now()
         with self.write():
             # The experiment may have been closed or paused since the claim: re-check here,
             # in the same transaction as the step that allows the click.
+            renewed = iso(self.clock.now() + dt.timedelta(seconds=lease_seconds))
             changed = self.db.execute(
-                """UPDATE contacts SET state = 'submitting', state_changed_at = ?, submitting_at = ?
+                """UPDATE contacts SET state = 'submitting', state_changed_at = ?, submitting_at = ?,
+                       lease_expires_at = ?
                    WHERE id = ? AND state = 'claimed' AND lease_owner = ? AND lease_expires_at > ?
                    AND EXISTS (SELECT 1 FROM experiments e WHERE e.id = contacts.experiment_id
                                AND e.status IN ('armed', 'live') AND e.paused = 0)
                    AND COALESCE((SELECT value FROM meta WHERE key = 'paused_all'), '0') != '1'""",
-                [now, now, contact_id, worker, now]).rowcount
+                [now, now, renewed, contact_id, worker, now]).rowcount
             if changed:
                 row = self.db.execute("SELECT experiment_id FROM contacts WHERE id = ?", [contact_id]).fetchone()
                 self.log("contact.submitting", row[0], contact_id, worker=worker)
@@ -149,10 +151,10 @@ class ContactLedger:
             return "planned", {}
         if SETTLED.get(result.outcome) == "submitted":
             return "submitted", {"submitted_at": contact["submitting_at"] or self.now()}
-        if result.submit_reached or contact["state"] == "submitting":
+        if result.submit_reached or contact["state"] in ("submitting", "uncertain"):
             # The click or send was allowed. A form that refused the input kept it;
             # anything else may have gone out. Neither is ever retried.
-            if result.outcome == "validation_error":
+            if result.outcome == "validation_error" and contact["state"] != "uncertain":
                 return "failed", {"retry_at": None}
             return "uncertain", {}
         if result.outcome == "aborted":
@@ -171,14 +173,16 @@ class ContactLedger:
         stale = self.db.execute(
             "SELECT id, state FROM contacts WHERE state IN ('claimed', 'submitting') AND lease_expires_at <= ?",
             [now]).fetchall()
+        expired = "AND lease_expires_at <= ?"  # re-checked in the update: a fresh claim is left alone
         for contact_id, state in stale:
             if state == "claimed":
                 counts["requeued"] += self._move(contact_id, ("claimed",), "queued", "contact.lease_expired",
-                                                 lease_owner=None, lease_expires_at=None)
+                                                 expired, (now,), lease_owner=None, lease_expires_at=None)
             else:
+                # The owner stays recorded: if its outcome arrives after all, it may still settle the contact.
                 counts["uncertain"] += self._move(
-                    contact_id, ("submitting",), "uncertain", "contact.lease_expired",
-                    lease_owner=None, lease_expires_at=None,
+                    contact_id, ("submitting",), "uncertain", "contact.lease_expired", expired, (now,),
+                    lease_expires_at=None,
                     last_error="the worker stopped after the submit began; it may have gone out")
         return counts
 
@@ -214,6 +218,10 @@ class ContactLedger:
             """SELECT COUNT(*) FROM contacts WHERE experiment_id = ? AND target_id = ?
                AND state IN ('claimed', 'submitting', 'submitted', 'uncertain')""",
             [experiment_id, target_id]).fetchone()[0]
+
+    def in_flight(self) -> int:
+        """Contacts claimed or being submitted right now, across experiments."""
+        return self.db.execute("SELECT COUNT(*) FROM contacts WHERE state IN ('claimed', 'submitting')").fetchone()[0]
 
     def set_paused(self, experiment_id: str, paused: bool) -> None:
         """The pause switch: workers check it before every claim and before every submit."""

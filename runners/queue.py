@@ -73,20 +73,20 @@ class KnockQueue:
 
     def _gate(self, contact_id: int, owner: str, experiment_id: str) -> bool:
         with self._store_lock:
-            return gate(self.store(), contact_id, owner)
+            return gate(self.store(), contact_id, owner, lease_seconds=QUEUE_LEASE_SECONDS)
 
-    def _record(self, contact_id: int, owner: str, result_json: str, started: str) -> str:
+    def _record(self, contact_id: int, owner: str, result_json: str, started: str) -> None:
         with self._store_lock:
             result = AttemptResult.from_json(result_json)
-            return self.store().record_attempt(contact_id, owner, result, parse_iso(started))
+            self.store().record_attempt(contact_id, owner, result, parse_iso(started))
+            # Nothing is returned: Huey would keep a result nobody reads.
 
     def dispatch(self, ignore_schedule: bool = False, max_in_flight: int = 50) -> int:
         """Enqueue what is due in every armed or live experiment; returns how many were enqueued."""
         with self._store_lock:
             store = self.store()
             store.expire_leases()
-            in_flight = sum(1 for _ in store.db.query(
-                "SELECT id FROM contacts WHERE state IN ('claimed', 'submitting')"))
+            in_flight = store.in_flight()
             enqueued = 0
             if store.is_paused_all():
                 return 0
@@ -145,10 +145,9 @@ class KnockQueue:
             faults.pause_at("after_gate", job.contact_id)
         return allowed
 
-    def _submit(self, job_json: str, owner: str) -> str:
+    def _submit(self, job_json: str, owner: str) -> None:
         job = SubmissionJob.from_json(job_json)
         started = dt.datetime.now(dt.timezone.utc).replace(microsecond=0)
         result = execute(job, lambda: self._ask_gate(job, owner), self._browser, self.options, started)
         faults.pause_at("after_submit", job.contact_id)
         self.record(job.contact_id, owner, result.to_json(), iso(started))
-        return result.outcome

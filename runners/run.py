@@ -240,7 +240,7 @@ def _handle(store: Store, message: tuple, worker: str, options: RunOptions, summ
     return 1
 
 
-def gate(store: Store, contact_id: int, owner: str, dry_run: bool = False) -> bool:
+def gate(store: Store, contact_id: int, owner: str, dry_run: bool = False, lease_seconds: int | None = None) -> bool:
     """The go-ahead right before the irreversible step: the opt-out list as it is now, then the
     durable ``submitting`` (which itself re-checks status and pauses)."""
     if dry_run:
@@ -252,7 +252,9 @@ def gate(store: Store, contact_id: int, owner: str, dry_run: bool = False) -> bo
     if entry:
         store.skip(contact_id, f"opt-out entry {entry} added before the submit")
         return False
-    return store.mark_submitting(contact_id, owner)
+    if lease_seconds is None:
+        return store.mark_submitting(contact_id, owner)
+    return store.mark_submitting(contact_id, owner, lease_seconds)
 
 
 def _plan_run(store: Store, experiment, status: str, options: RunOptions, summary: RunSummary) -> list[dict]:

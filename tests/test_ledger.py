@@ -3,6 +3,7 @@
 import multiprocessing
 from collections import Counter
 
+from experiments.ledger import LEASE_SECONDS
 from experiments.store import Store
 from runners.jobs import AttemptResult
 from tests.factories import make_experiment
@@ -51,8 +52,8 @@ def test_a_confirmed_submission_is_submitted_at_the_durable_step(store, clock):
 def test_a_crash_after_the_durable_step_makes_the_contact_uncertain_never_retried(store, clock):
     cid = loaded(store)[0]
     store.claim(cid, "w1", lease_seconds=60)
-    store.mark_submitting(cid, "w1")
-    clock.advance(seconds=61)  # the worker died: no outcome recorded
+    store.mark_submitting(cid, "w1")  # renews the lease for the submit itself
+    clock.advance(seconds=LEASE_SECONDS + 1)  # the worker died: no outcome recorded
     assert {"requeued": 0, "uncertain": 1} == store.expire_leases()
     assert "uncertain" == store.contact(cid)["state"]
     clock.advance(days=1)
@@ -71,7 +72,7 @@ def test_a_crash_before_the_durable_step_is_retried(store, clock):
 
 def test_transient_failures_before_the_submit_retry_with_backoff_then_stop(store, clock):
     cid = loaded(store)[0]
-    for attempt, wait in enumerate((5, 30), start=1):
+    for attempt, wait in enumerate((5, 30, 120), start=1):
         assert store.claim(cid, "w")
         assert "failed" == store.record_attempt(cid, "w", result("timeout"), clock.now())
         assert not store.claim(cid, "w"), "retry must wait for its backoff"
@@ -82,7 +83,7 @@ def test_transient_failures_before_the_submit_retry_with_backoff_then_stop(store
     clock.advance(days=1)
     assert None is store.contact(cid)["retry_at"]
     assert not store.claim(cid, "w")
-    assert 3 == store.contact(cid)["attempts"]
+    assert 4 == store.contact(cid)["attempts"]
 
 
 def test_an_error_after_the_click_is_uncertain(store, clock):
@@ -120,7 +121,7 @@ def test_a_human_resolves_an_uncertain_contact(store, clock):
     cid = loaded(store)[0]
     store.claim(cid, "w", lease_seconds=1)
     store.mark_submitting(cid, "w")
-    clock.advance(seconds=2)
+    clock.advance(seconds=LEASE_SECONDS + 1)
     store.expire_leases()
     assert store.resolve_uncertain(cid, went_out=True, note="the company's autoreply proves it arrived")
     assert "submitted" == store.contact(cid)["state"]
@@ -195,3 +196,22 @@ def test_claimed_contacts_count_for_spacing_and_the_cap(store):
     store.claim(cid, "w")
     assert before + 1 == store.contacts_made("built", target)
     assert store.last_contact_at_domain(domain) is not None
+
+
+def test_a_late_outcome_of_an_expired_submit_settles_the_uncertain_contact(store, clock):
+    cid = loaded(store)[0]
+    store.claim(cid, "slow", lease_seconds=10)
+    store.mark_submitting(cid, "slow")
+    clock.advance(seconds=LEASE_SECONDS + 1)
+    store.expire_leases()
+    assert "uncertain" == store.contact(cid)["state"]
+    assert "submitted" == store.record_attempt(cid, "slow", result("submitted_confirmed", True), clock.now())
+
+
+def test_a_late_failure_of_an_expired_submit_stays_uncertain(store, clock):
+    cid = loaded(store)[0]
+    store.claim(cid, "slow", lease_seconds=10)
+    store.mark_submitting(cid, "slow")
+    clock.advance(seconds=LEASE_SECONDS + 1)
+    store.expire_leases()
+    assert "uncertain" == store.record_attempt(cid, "slow", result("http_error", True), clock.now())
