@@ -63,3 +63,29 @@ def new_context(browser, options: ContextOptions = ContextOptions()):
     context.set_default_navigation_timeout(options.navigation_timeout_ms)
     context.set_default_timeout(options.action_timeout_ms)
     return context
+
+
+class LazyBrowser:
+    """A Playwright and a Chromium for one thread, started on first use.
+
+    Playwright's sync API must not be shared across threads, and a thread may
+    hold only one: each executor, worker thread and preflight owns one of these.
+    """
+
+    def __init__(self, headless: bool = True):
+        self.headless = headless
+        self._playwright = self._browser = None
+
+    def get(self):
+        if self._browser is None:
+            from playwright.sync_api import sync_playwright
+
+            self._playwright = sync_playwright().start()
+            self._browser = launch_chromium(self._playwright, self.headless)
+        return self._browser
+
+    def close(self) -> None:
+        if self._browser is not None:
+            self._browser.close()
+            self._playwright.stop()
+            self._browser = self._playwright = None

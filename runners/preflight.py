@@ -17,6 +17,7 @@ from pathlib import Path
 
 from experiments.safety import opted_out
 from runners import jobs
+from runners.browser import LazyBrowser
 from runners.contact_job import build_job
 from runners.run import ERROR, RunOptions, execute
 from runners.webform import should_retry
@@ -59,7 +60,7 @@ def _preflight(store, experiment_id: str, evidence_root: Path) -> list[Preflight
     for contact in store.contacts(experiment_id):
         representative.setdefault((contact["target_id"], contact["channel_key"]), contact)
     rows: list[PreflightRow] = []
-    browser = _Browser()
+    browser = LazyBrowser()
     options = RunOptions(experiment_id, dry_run=True, evidence_root=Path(evidence_root) / "preflight")
     try:
         for target in experiment.targets:
@@ -117,23 +118,3 @@ def _row(target: str, channel: str, url: str, result: jobs.AttemptResult) -> Pre
         verdict, testable = f"form found, but no {' or '.join(missing)} field", False
     return PreflightRow(target, channel, url, verdict, testable, dict(result.matched_fields), detail,
                         dict(result.evidence))
-
-
-class _Browser:
-    def __init__(self):
-        self._playwright = self._browser = None
-
-    def get(self):
-        if self._browser is None:
-            from playwright.sync_api import sync_playwright
-
-            from runners.browser import launch_chromium
-
-            self._playwright = sync_playwright().start()
-            self._browser = launch_chromium(self._playwright)
-        return self._browser
-
-    def close(self) -> None:
-        if self._browser is not None:
-            self._browser.close()
-            self._playwright.stop()

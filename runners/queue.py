@@ -27,6 +27,7 @@ from huey import RedisHuey, SqliteHuey
 from experiments.clock import iso, parse_iso
 from experiments.store import Store
 from runners import faults, policy
+from runners.browser import LazyBrowser
 from runners.contact_job import AUTOMATED, build_job
 from runners.jobs import AttemptResult, SubmissionJob
 from runners.run import RunOptions, execute, gate
@@ -125,14 +126,10 @@ class KnockQueue:
     # -- worker side -------------------------------------------------------------
 
     def _browser(self):
+        """This worker thread's browser (Huey's thread workers live as long as the consumer)."""
         if getattr(self._local, "browser", None) is None:
-            from playwright.sync_api import sync_playwright
-
-            from runners.browser import launch_chromium
-
-            self._local.playwright = sync_playwright().start()
-            self._local.browser = launch_chromium(self._local.playwright)
-        return self._local.browser
+            self._local.browser = LazyBrowser()
+        return self._local.browser.get()
 
     def _ask_gate(self, job: SubmissionJob, owner: str) -> bool:
         faults.pause_at("before_gate", job.contact_id)

@@ -27,6 +27,7 @@ from experiments.errors import KnockError
 from experiments.store import Store
 from runners import policy
 from experiments.safety import is_loopback, is_reserved_domain, opted_out
+from runners.browser import LazyBrowser
 from runners.contact_job import AUTOMATED, build_job, channel_of
 from runners.email_send import SmtpConfig, send_email
 from runners.jobs import ABORTED, SEND_FAILED, AttemptResult, SubmissionJob
@@ -136,17 +137,7 @@ class _Executor(threading.Thread):
     def __init__(self, tasks: queue.Queue, inbox: queue.Queue, options: RunOptions, clock):
         super().__init__(daemon=True)
         self.tasks, self.inbox, self.options, self.clock = tasks, inbox, options, clock
-        self._playwright = self._browser = None
-
-    def browser(self):
-        if self._browser is None:
-            from playwright.sync_api import sync_playwright
-
-            from runners.browser import launch_chromium
-
-            self._playwright = sync_playwright().start()
-            self._browser = launch_chromium(self._playwright)
-        return self._browser
+        self.browser = LazyBrowser()
 
     def gate(self, contact_id: int) -> bool:
         reply: queue.Queue = queue.Queue(maxsize=1)
@@ -157,12 +148,10 @@ class _Executor(threading.Thread):
         try:
             while (job := self.tasks.get()) is not None:
                 started = self.clock.now()
-                result = execute(job, lambda: self.gate(job.contact_id), self.browser, self.options, started)
+                result = execute(job, lambda: self.gate(job.contact_id), self.browser.get, self.options, started)
                 self.inbox.put(("done", job.contact_id, result, started))
         finally:
-            if self._browser is not None:
-                self._browser.close()
-                self._playwright.stop()
+            self.browser.close()
 
 
 def run_experiment(store: Store, options: RunOptions, progress: Callable[[dict, int], None] | None = None) -> RunSummary:
