@@ -70,3 +70,29 @@ def decide(store, experiment: Experiment, status: str, contact: dict, now: dt.da
     if polite and last and parse_iso(last) + spacing > now:
         return Decision(DEFER, f"spacing: {target.domain} was contacted at {last}", parse_iso(last) + spacing)
     return Decision(GO)
+
+
+class Screen:
+    """Walks one run's (or one dispatch's) due contacts through ``decide``.
+
+    It records skips in the store and remembers the domains this pass has
+    already taken, so two contacts to one company are never let through
+    together; ``knock run`` and the queue's dispatcher share it.
+    """
+
+    def __init__(self, store, experiment: Experiment, status: str, now: dt.datetime,
+                 ignore_schedule: bool = False, dry_run: bool = False, smtp_host: str = "127.0.0.1"):
+        self.store, self.experiment, self.status, self.now = store, experiment, status, now
+        self.ignore_schedule, self.dry_run, self.smtp_host = ignore_schedule, dry_run, smtp_host
+        self.dispatched: set[str] = set()
+
+    def decide(self, contact: dict) -> Decision:
+        decision = decide(self.store, self.experiment, self.status, contact, self.now, self.ignore_schedule,
+                          self.dry_run, self.smtp_host, frozenset(self.dispatched))
+        if decision.action == SKIP:
+            self.store.skip(contact["id"], decision.reason)
+        return decision
+
+    def took(self, contact: dict) -> None:
+        """The caller went ahead with this contact: its domain is busy for the rest of the pass."""
+        self.dispatched.add(self.experiment.target(contact["target_id"]).domain)

@@ -100,26 +100,20 @@ class KnockQueue:
     def _dispatch_experiment(self, store: Store, row: dict, ignore_schedule: bool, room: int) -> int:
         experiment = store.definition(row["id"])
         now = store.clock.now()
-        dispatched: set[str] = set()
+        screen = policy.Screen(store, experiment, row["status"], now, ignore_schedule,
+                               smtp_host=self.options.smtp.host)
         enqueued = 0
         for contact in store.due_contacts(row["id"], now, ignore_schedule):
             if enqueued >= room:
                 break
-            if contact["channel_type"] not in AUTOMATED:
-                continue
-            decision = policy.decide(store, experiment, row["status"], contact, now, ignore_schedule,
-                                     smtp_host=self.options.smtp.host, dispatched=frozenset(dispatched))
-            if decision.action == policy.SKIP:
-                store.skip(contact["id"], decision.reason)
-                continue
-            if decision.action != policy.GO:
-                continue
+            if contact["channel_type"] not in AUTOMATED or screen.decide(contact).action != policy.GO:
+                continue  # skips are recorded by the screen; refusals and deferrals wait
             owner = f"queue:{uuid.uuid4().hex[:12]}"
             if not store.claim(contact["id"], owner, lease_seconds=QUEUE_LEASE_SECONDS):
                 continue
             job = build_job(experiment, contact, evidence=self.options.evidence, live=row["status"] == "live")
             self.submit(job.to_json(), owner)
-            dispatched.add(experiment.target(contact["target_id"]).domain)
+            screen.took(contact)
             enqueued += 1
         return enqueued
 

@@ -253,22 +253,20 @@ def _plan_run(store: Store, experiment, status: str, options: RunOptions, summar
     if options.contact_ids is not None:
         wanted = set(options.contact_ids)
         due = [c for c in due if c["id"] in wanted]
-    due = [c for c in due if c["channel_type"] in AUTOMATED]
+    screen = policy.Screen(store, experiment, status, now, options.ignore_schedule, options.dry_run,
+                           options.smtp.host)
     todo = []
-    dispatched: set[str] = set()
-    for contact in due:
-        decision = policy.decide(store, experiment, status, contact, now, options.ignore_schedule,
-                                 options.dry_run, options.smtp.host, frozenset(dispatched))
+    for contact in (c for c in due if c["channel_type"] in AUTOMATED):
+        decision = screen.decide(contact)
         if decision.action == policy.REFUSE:
             raise RunRefused(f"{options.experiment_id}: {decision.reason}")
         if decision.action == policy.SKIP:
-            store.skip(contact["id"], decision.reason)
             summary.skipped.append((contact["id"], decision.reason))
         elif decision.action == policy.DEFER:
             summary.deferred.append((contact["id"], decision.reason))
         else:
             todo.append(contact)
-            dispatched.add(experiment.target(contact["target_id"]).domain)
+            screen.took(contact)
             if options.limit and len(todo) >= options.limit:
                 break
     return todo
