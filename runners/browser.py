@@ -50,15 +50,20 @@ def launch_chromium(playwright, headless: bool = True):
     )
 
 
-def new_context(browser, options: ContextOptions = ContextOptions()):
-    """A fresh, isolated context: no shared cookies between contacts."""
+def new_context(browser, options: ContextOptions = ContextOptions(), proxy: dict | None = None):
+    """A fresh, isolated context: no shared cookies between contacts.
+
+    Attempts never call this directly: ``runners.form_guard.guarded_context``
+    adds the proxy that keeps them on their allowed hosts.
+    """
     context = browser.new_context(
         viewport={"width": options.viewport_width, "height": options.viewport_height},
         locale=options.locale,
         timezone_id=options.timezone_id,
         accept_downloads=False,
-        # A service worker can answer requests that context.route never sees.
+        # A service worker would outlive the attempt and could answer requests from a cache.
         service_workers="block",
+        proxy=proxy,
     )
     context.set_default_navigation_timeout(options.navigation_timeout_ms)
     context.set_default_timeout(options.action_timeout_ms)

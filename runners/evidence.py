@@ -97,8 +97,9 @@ class Recorder:
     """Takes one attempt's screenshots, HTML and trace according to the job's evidence mode.
 
     ``off``: nothing. ``default``: screenshots and the final HTML, plus a
-    Playwright trace kept only if the attempt did not end confirmed.
-    ``full``: the trace is always kept. ``paths`` (kind -> file) goes into
+    Playwright trace (actions, network, console and DOM snapshots) kept
+    only if the attempt did not end confirmed. ``full``: the trace is
+    always kept, with the screencast filmstrip as well. ``paths`` (kind -> file) goes into
     ``AttemptResult.evidence``; ``problems`` says what could not be saved.
     A missing screenshot never fails an attempt.
     """
@@ -140,7 +141,9 @@ class Recorder:
         if self.mode == "off":
             return
         try:
-            context.tracing.start(screenshots=True, snapshots=True, title=title)
+            # The trace's filmstrip (a screencast) doubles the cost of an attempt and repeats the
+            # before/after screenshots: only "full" records it. DOM snapshots are kept in both.
+            context.tracing.start(screenshots=self.mode == "full", snapshots=True, title=title)
             self._tracing = context.tracing
         except PlaywrightError as exc:  # e.g. the caller is already tracing this context
             self.problems.append(f"no trace: {_first_line(exc)}")

@@ -26,16 +26,33 @@ CONTROL_SELECTOR = (
 )
 BUTTON_SELECTOR = "button, input[type=submit], input[type=image], input[type=button], [role=button]"
 
+# Can a person see this control? Not when it is hidden, and not when it is a honeypot: a text field
+# pushed off the page, made transparent or shut in a box too small to see, there to catch robots
+# (a site that finds it filled drops the message, and a non-delivery would pass for a non-response).
+# Tick boxes and file inputs are exempt: styled ones hide the real input behind their label.
+SHOWN_JS = """(el) => {
+  const r = el.getBoundingClientRect();
+  const s = getComputedStyle(el);
+  if (!((r.width > 0 || r.height > 0) && s.visibility !== 'hidden' && s.display !== 'none'
+        && !el.closest('[hidden], [aria-hidden="true"]'))) return false;
+  if (['checkbox', 'radio', 'file'].includes((el.type || '').toLowerCase())) return true;
+  if (r.right + window.scrollX <= 0 || r.bottom + window.scrollY <= 0) return false;
+  for (let a = el; a && a !== document.body; a = a.parentElement) {
+    const st = a === el ? s : getComputedStyle(a);
+    if (parseFloat(st.opacity) === 0) return false;
+    if (a !== el && st.overflow !== 'visible') {
+      const box = a.getBoundingClientRect();
+      if (box.width < 2 || box.height < 2) return false;
+    }
+  }
+  return true;
+}"""
+
 _COLLECT_JS = """
 ([controlSel, buttonSel]) => {
   const forms = Array.from(document.forms);
   const text = (el) => (el ? (el.innerText || el.textContent || '') : '').replace(/\\s+/g, ' ').trim();
-  const visible = (el) => {
-    const r = el.getBoundingClientRect();
-    const s = getComputedStyle(el);
-    return (r.width > 0 || r.height > 0) && s.visibility !== 'hidden' && s.display !== 'none'
-      && !el.closest('[hidden], [aria-hidden="true"]');
-  };
+  const visible = __SHOWN__;
   const formOf = (el) => el.form ? forms.indexOf(el.form) : forms.indexOf(el.closest('form'));
   const labelOf = (el) => {
     const parts = [];
@@ -88,7 +105,7 @@ _COLLECT_JS = """
   }));
   return {controls, buttons, forms: forms.length};
 }
-"""
+""".replace("__SHOWN__", SHOWN_JS)
 
 
 @dataclass(frozen=True)

@@ -13,11 +13,19 @@ from dataclasses import dataclass
 from playwright.sync_api import Error as PlaywrightError
 
 from experiments.model import Locator
-from runners.form_fields import choose_option
+from runners.form_fields import SHOWN_JS, choose_option
 
 _KIND_JS = """el => ({tag: el.tagName.toLowerCase(), type: (el.getAttribute('type') || '').toLowerCase(),
   name: el.getAttribute('name') || '', editable: el.isContentEditable,
   options: el.tagName === 'SELECT' ? Array.from(el.options).map(o => [o.value, o.text.trim(), o.disabled]) : []})"""
+
+# Every match at once: one round trip instead of count(), is_visible() per match, then an inspection
+# of the chosen one. "Visible" is form_fields.SHOWN_JS, so a hidden honeypot never counts.
+# ``action``: where a click on it would send its form (a button's formaction wins), for the host check.
+_MATCHES_JS = """els => els.map(el => { const f = el.form || el.closest('form');
+  return Object.assign((%s)(el), {visible: (%s)(el),
+                                  action: el.hasAttribute('formaction') ? el.formAction : f ? f.action : null}); })""" % (
+    _KIND_JS, SHOWN_JS)
 
 
 class FillError(Exception):
@@ -59,13 +67,22 @@ def recipe_candidates(page, loc: Locator) -> list:
     return [page.locator(loc.css)]
 
 
-def first_usable(locator) -> tuple[object, int]:
-    """The first visible match (file inputs may be hidden: then the first match), and how many matched."""
-    count = locator.count()
-    for i in range(count):
-        if locator.nth(i).is_visible():
-            return locator.nth(i), count
-    return locator.first, count
+def first_usable(locator) -> tuple[object, int, dict | None]:
+    """The first visible match (file inputs may be hidden: then the first match), how many matched,
+    and what it is (``kind_of`` turns that into ``fill_control``'s ``known``; None when nothing matched)."""
+    matches = locator.evaluate_all(_MATCHES_JS)
+    if not matches:
+        return locator.first, 0, None
+    index = next((i for i, m in enumerate(matches) if m["visible"]), 0)
+    target = locator if len(matches) == 1 else locator.nth(index)
+    return target, len(matches), matches[index]
+
+
+def kind_of(info: dict) -> tuple[str, str, tuple]:
+    tag, type_ = info["tag"], info["type"]
+    kind = ("select" if tag == "select" else "textarea" if tag == "textarea"
+            else type_ if type_ in ("checkbox", "radio", "file") else "text")
+    return kind, info["name"], tuple(tuple(o) for o in info["options"])
 
 
 def fill_control(locator, semantic: str, value: str | None, upload: Upload | None,
@@ -78,13 +95,9 @@ def fill_control(locator, semantic: str, value: str | None, upload: Upload | Non
     """
     if known is None:
         try:
-            info = locator.evaluate(_KIND_JS)
+            known = kind_of(locator.evaluate(_KIND_JS))
         except PlaywrightError as exc:
             raise FillError(f"cannot inspect it: {_first_line(exc)}") from None
-        tag, type_ = info["tag"], info["type"]
-        kind = ("select" if tag == "select" else "textarea" if tag == "textarea"
-                else type_ if type_ in ("checkbox", "radio", "file") else "text")
-        known = (kind, info["name"], tuple(tuple(o) for o in info["options"]))
     kind, name, options = known
     try:
         if kind == "file":

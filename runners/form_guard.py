@@ -1,29 +1,35 @@
 """Keep an attempt's browser on its allowed hosts: every request, every redirect hop.
 
-Two layers, because one is not enough:
+The browser's own network stack does the enforcing. An attempt's context
+is created (``guarded_context``) with a proxy that goes nowhere: a port on
+127.0.0.1 that this process has bound and never listens on, so every
+connection to it is refused at once. The allowed hosts are the proxy's
+bypass list, so only they are reached directly; anything else (a redirect
+hop, a third-party script, a beacon, a WebSocket, a worker's fetch, a
+preconnect) fails with ``ERR_PROXY_CONNECTION_FAILED`` before it leaves
+the machine. Chromium's implicit "loopback never goes through the proxy"
+is switched off with ``<-loopback>``, so 127.0.0.2 is another host like
+any other. Nothing is resolved for a blocked host either: with a proxy,
+DNS is the proxy's job.
 
-- ``context.route`` aborts any request to a host outside ``allowed_hosts``
-  for everything in the context (pages, popups, workers, iframes). But
-  Playwright never shows a route handler the *hops* of a redirect: it
-  continues them itself, so ``302 -> http://elsewhere/`` would be followed
-  unseen (checked on Playwright 1.65 with a local redirect).
-- A CDP ``Fetch`` session on the attempt's page pauses every request,
-  redirect hops included, and fails those to other hosts with
-  ``BlockedByClient`` before they leave the machine.
+This replaced a Playwright route plus a CDP ``Fetch`` session that paused
+every request in Python: they cost about 130 ms per submission on the
+sandbox form, and still missed redirect hops in out-of-process iframes.
 
-Popups (``target=_blank``, ``window.open``) are not loaded at all: an
-attempt needs one window, and CDP cannot attach to a new one before its
-first request. WebSockets are routed like requests. Local schemes
-(``data:``, ``blob:``, ``about:``) pass; any other non-http(s) scheme
-(``file:``, ``ftp:``) is blocked. Every blocked request is recorded; a
-blocked top-level navigation is how an offsite redirect shows
-(``offsite_navigation``).
+``HostGuard`` only *records* on top of that: every failed request to a
+host outside the list is a ``Blocked`` (a blocked top-level navigation is
+how an offsite redirect shows: ``offsite_navigation``), and a second
+window (``target=_blank``, ``window.open``) is closed as soon as it
+appears, since an attempt needs one.
 """
 
 from __future__ import annotations
 
 import ipaddress
 import logging
+import re
+import socket
+import threading
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
@@ -33,6 +39,7 @@ log = logging.getLogger(__name__)
 
 NETWORK_SCHEMES = frozenset({"http", "https", "ws", "wss"})
 LOCAL_SCHEMES = frozenset({"data", "blob", "about"})
+_HOST_NAME = re.compile(r"^[a-z0-9_](?:[a-z0-9_-]{0,61}[a-z0-9_])?(?:\.[a-z0-9_](?:[a-z0-9_-]{0,61}[a-z0-9_])?)*$")
 
 
 def host_allowed(host: str | None, allowed_hosts: tuple[str, ...] | list[str]) -> bool:
@@ -74,113 +81,111 @@ def _is_ip(host: str) -> bool:
         return False
 
 
+# -- enforcing: the proxy that goes nowhere ---------------------------------------------------
+
+_hole: socket.socket | None = None
+_hole_lock = threading.Lock()
+
+
+def _dead_end() -> str:
+    """``http://127.0.0.1:PORT`` where PORT is bound by this process and never listened on.
+
+    A bound socket keeps any other program from taking the port (and so
+    from ever receiving what the browser sends there); without ``listen()``
+    the kernel refuses every connection to it.
+    """
+    global _hole
+    with _hole_lock:
+        if _hole is None:
+            hole = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+            hole.bind(("127.0.0.1", 0))
+            _hole = hole
+        return f"http://127.0.0.1:{_hole.getsockname()[1]}"
+
+
+def bypass_rules(allowed_hosts: tuple[str, ...] | list[str]) -> str:
+    """Chromium's proxy bypass list for ``host_allowed``'s rule: exact hosts, subdomains of names.
+
+    >>> bypass_rules(("acme.example", "127.0.0.1", "::1"))
+    '<-loopback>,acme.example,.acme.example,127.0.0.1,[::1]'
+
+    A host that is neither an IP address nor a plain DNS name (``*``,
+    ``a.com,b.com``) would widen the list, so it is refused.
+    """
+    rules = ["<-loopback>"]  # 127.0.0.2, localhost and ::1 are other hosts unless named
+    for host in allowed_hosts:
+        host = host.lower().rstrip(".").strip("[]")
+        if _is_ip(host):
+            rules.append(f"[{host}]" if ":" in host else host)
+        elif _HOST_NAME.match(host):
+            rules += [host, f".{host}"]
+        else:
+            raise ValueError(f"{host!r} is not a host name or IP address; it cannot be an allowed host")
+    return ",".join(rules)
+
+
+def guarded_context(browser, allowed_hosts: tuple[str, ...] | list[str], options=None):
+    """A fresh context (``runners.browser.new_context``) that reaches ``allowed_hosts`` and nothing else."""
+    from runners.browser import ContextOptions, new_context
+
+    if not allowed_hosts:
+        raise ValueError("a guarded context needs at least one allowed host")
+    proxy = {"server": _dead_end(), "bypass": bypass_rules(allowed_hosts)}
+    return new_context(browser, options or ContextOptions(), proxy=proxy)
+
+
+# -- recording --------------------------------------------------------------------------------
+
 @dataclass
 class Blocked:
     url: str
     method: str
     navigation: bool  # a top-level document request of the attempt's page
-    how: str  # route | main | popup | cdp | redirect-hop | websocket
+    how: str  # request | popup
 
 
 @dataclass
 class HostGuard:
-    """Install on a context and its attempt page; ``close()`` removes the route and the CDP sessions.
-
-    (Playwright has no way to remove a WebSocket route: it stays, still
-    enforcing the same hosts, until the context closes.) Not covered, as
-    far as tested: redirect hops inside out-of-process iframes whose first
-    request was allowed, and DNS prefetch / preconnect, which send no
-    request (only Chromium's flags could stop those).
-    """
+    """Records what the guarded context refused; ``install`` on the attempt's page, ``close()`` to stop."""
 
     context: object
     allowed_hosts: tuple[str, ...]
     blocked: list[Blocked] = field(default_factory=list)
     _page: object = field(default=None, init=False, repr=False)
-    _sessions: list = field(default_factory=list, init=False, repr=False)
-    _main_frame_id: str | None = field(default=None, init=False, repr=False)
 
     def install(self, page) -> None:
-        """Guard the context (routes) and ``page`` (CDP)."""
         self._page = page
-        self.context.route("**/*", self._on_route)
-        try:
-            self.context.route_web_socket("**/*", self._on_websocket)
-        except (AttributeError, PlaywrightError):  # older Playwright: no WebSocket routing
-            log.debug("WebSocket routing unavailable")
-        self._main_frame_id = self._attach(page)
+        self.context.on("requestfailed", self._on_failed)
+        self.context.on("page", self._on_page)
 
     def close(self) -> None:
-        undo = [lambda: self.context.unroute("**/*", self._on_route)]
-        undo += [session.detach for session in self._sessions]
-        for step in undo:
+        for event, handler in (("requestfailed", self._on_failed), ("page", self._on_page)):
             try:
-                step()
-            except PlaywrightError:
-                pass  # the page or context is already gone
-        self._sessions.clear()
-
-    def _attach(self, page) -> str | None:
-        """Pause every request of ``page`` (redirect hops included); return its main frame's id."""
-        session = self.context.new_cdp_session(page)
-        self._sessions.append(session)
-        session.on("Fetch.requestPaused", lambda event: self._on_paused(session, event))
-        session.send("Fetch.enable", {"patterns": [{"urlPattern": "*", "requestStage": "Request"}]})
-        return session.send("Page.getFrameTree")["frameTree"]["frame"]["id"]
+                self.context.remove_listener(event, handler)
+            except (PlaywrightError, ValueError, KeyError):
+                pass
 
     @property
     def offsite_navigation(self) -> str | None:
         """The first blocked top-level navigation (a redirect or a link off the allowed hosts)."""
         return next((b.url for b in self.blocked if b.navigation), None)
 
-    # -- layer 1: Playwright routes (whole context, first hop only) ----------
+    def _on_failed(self, request) -> None:
+        if url_allowed(request.url, self.allowed_hosts):
+            return  # a failure, not a block
+        self.blocked.append(Blocked(request.url, request.method, self._is_main_navigation(request), "request"))
 
-    def _on_route(self, route, request) -> None:
+    def _is_main_navigation(self, request) -> bool:
         try:
-            where = self._where(request)
-            if where != "popup" and url_allowed(request.url, self.allowed_hosts):
-                route.fallback()
-                return
-            self.blocked.append(Blocked(request.url, request.method, where == "main", where))
-            route.abort("blockedbyclient")
+            return request.is_navigation_request() and request.frame == self._page.main_frame
         except PlaywrightError:
-            pass  # the page closed while the request was paused
+            return False  # "issued before the frame is created": another window's first request
 
-    def _where(self, request) -> str:
-        """``main`` (our page's top-level navigation), ``popup`` (another page's), or ``route``.
-
-        An attempt never needs a second window, and the CDP layer cannot
-        attach to one before its first request: so popups never load.
-        """
-        if not request.is_navigation_request():
-            return "route"
+    def _on_page(self, page) -> None:
+        if page is self._page:
+            return
+        self.blocked.append(Blocked(page.url or "about:blank", "GET", False, "popup"))
         try:
-            frame = request.frame
+            page.close()
         except PlaywrightError:
-            return "popup"  # "issued before the frame is created": a new window's first request
-        if frame.page is not self._page and frame == frame.page.main_frame:
-            return "popup"
-        return "main" if frame == self._page.main_frame else "route"
-
-    def _on_websocket(self, ws) -> None:
-        if url_allowed(ws.url, self.allowed_hosts):
-            ws.connect_to_server()
-        else:
-            self.blocked.append(Blocked(ws.url, "GET", False, "websocket"))
-            ws.close(code=1008, reason="blocked: host not allowed")
-
-    # -- layer 2: CDP Fetch on the attempt page (sees redirect hops) ----------
-
-    def _on_paused(self, session, event: dict) -> None:
-        request_id = event["requestId"]
-        url = event["request"]["url"]
-        try:
-            if url_allowed(url, self.allowed_hosts):
-                session.send("Fetch.continueRequest", {"requestId": request_id})
-                return
-            navigation = event.get("resourceType") == "Document" and event.get("frameId") == self._main_frame_id
-            how = "redirect-hop" if event.get("redirectedRequestId") else "cdp"
-            self.blocked.append(Blocked(url, event["request"].get("method", "GET"), navigation, how))
-            session.send("Fetch.failRequest", {"requestId": request_id, "errorReason": "BlockedByClient"})
-        except PlaywrightError:
-            pass  # the page closed while the request was paused
+            pass

@@ -44,8 +44,8 @@ class Before:
 
     @classmethod
     def of(cls, page) -> Before:
-        problems = frozenset(p["text"] for p in signals.validation_messages(page))
-        return cls(page.url, signals.page_text(page), problems)
+        text, problems = signals.text_and_messages(page)
+        return cls(page.url, text, frozenset(p["text"] for p in problems))
 
 
 @dataclass(frozen=True)

@@ -115,6 +115,16 @@ def validation_messages(page) -> list[dict]:
         return []
 
 
+def text_and_messages(page) -> tuple[str, list[dict]]:
+    """``page_text`` and ``validation_messages`` in one round trip to the browser (the state before a click)."""
+    try:
+        got = page.evaluate(f"() => ({{text: document.body ? document.body.innerText : '', "
+                            f"problems: ({_VALIDATION_JS})()}})")
+    except PlaywrightError:
+        return page_text(page), validation_messages(page)
+    return _tidy(got["text"]), got["problems"]
+
+
 def describe_messages(problems: list[dict]) -> list[str]:
     """Unique, readable lines: ``Phone number: Please enter a valid phone number``."""
     lines: list[str] = []
@@ -136,6 +146,10 @@ def page_text(page) -> str:
         raw = page.inner_text("body", timeout=2_000)
     except PlaywrightError:
         return ""
+    return _tidy(raw)
+
+
+def _tidy(raw: str) -> str:
     return "\n".join(" ".join(line.split()) for line in raw.splitlines() if line.strip())
 
 

@@ -72,40 +72,57 @@ class Traffic:
     def quiet(self) -> bool:
         return not self.inflight and (time.monotonic() - self.last_activity) * 1000 >= QUIET_MS
 
-    def _wait_quiet_for(self, deadline: float, quiet_ms: int) -> bool:
+    def _wait_quiet_for(self, deadline: float, quiet_ms: int, answered: Callable[[], bool] | None = None) -> bool:
         while time.monotonic() < deadline:
             if not self.inflight and (time.monotonic() - self.last_activity) * 1000 >= quiet_ms:
                 return True
+            if answered is not None and answered():
+                return True
             self.page.wait_for_timeout(POLL_MS)
         return False
 
-    def wait_quiet(self, deadline: float, not_before: float = 0.0) -> bool:
-        """Poll (letting Playwright deliver events) until quiet; False if ``deadline`` came first."""
+    def wait_quiet(self, deadline: float, not_before: float = 0.0,
+                   answered: Callable[[], bool] | None = None) -> bool:
+        """Poll (letting Playwright deliver events) until quiet; False if ``deadline`` came first.
+
+        ``answered()``, checked after the ``not_before`` grace while nothing is
+        in flight (closing the page would cut a request off), ends it early.
+        """
         while time.monotonic() < deadline:
             self.page.wait_for_timeout(POLL_MS)
-            if time.monotonic() >= not_before and self.quiet():
+            if time.monotonic() < not_before:
+                continue
+            if self.quiet() or (answered is not None and not self.inflight and answered()):
                 return True
         return False
 
-    def settle(self, deadline: float) -> bool:
+    def settle(self, mark: Mark, deadline: float, answered: Callable[[], bool] | None = None) -> bool:
         """After a click: grace, quiet, then the new document's "load"; False on timeout.
 
-        When the click brought a new main-frame document, its arrival ends
-        the grace period and a shorter quiet spell suffices: the form was
-        answered by a page, not by scripts still at work.
+        Documents are counted from ``mark`` (taken before the click), not
+        from now: Playwright's click already waits for the navigation it
+        started to commit, so the answer page is often in before this is
+        called. When the click brought a new main-frame document, its
+        arrival ends the grace period and a shorter quiet spell suffices:
+        the form was answered by a page, not by scripts still at work.
+        ``answered()`` ends the wait early once the page has loaded: the
+        caller's success signal is there, so late requests cannot change
+        the outcome.
         """
-        documents = len(self.documents)
         grace_end = time.monotonic() + GRACE_MS / 1000
-        while time.monotonic() < min(grace_end, deadline):
-            self.page.wait_for_timeout(POLL_MS)
-            if len(self.documents) > documents:
-                try:
-                    self.page.wait_for_load_state("load", timeout=max(1.0, (deadline - time.monotonic()) * 1000))
-                except PlaywrightError:
+        while True:
+            if len(self.documents) > mark.documents:
+                if not self._loaded(deadline):
                     return False
-                return self._wait_quiet_for(deadline, NAVIGATED_QUIET_MS)
-        if not self.wait_quiet(deadline, grace_end):
+                return self._wait_quiet_for(deadline, NAVIGATED_QUIET_MS, answered)
+            if time.monotonic() >= min(grace_end, deadline):
+                break
+            self.page.wait_for_timeout(POLL_MS)
+        if not self.wait_quiet(deadline, grace_end, answered):
             return False
+        return self._loaded(deadline)
+
+    def _loaded(self, deadline: float) -> bool:
         try:
             self.page.wait_for_load_state("load", timeout=max(1.0, (deadline - time.monotonic()) * 1000))
         except PlaywrightError:

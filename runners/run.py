@@ -119,14 +119,9 @@ def _execute(job: SubmissionJob, gate: Callable[[], bool], browser_factory, opti
     try:
         if job.channel_type == "email":
             return send_email(job, options.smtp, directory, gate)
-        from runners.browser import new_context
         from runners.webform import submit_web
 
-        context = new_context(browser_factory())
-        try:
-            return submit_web(context, job, directory, gate)
-        finally:
-            context.close()
+        return submit_web(browser_factory(), job, directory, gate)
     except Exception as exc:  # a bug must not kill the run or lose the row
         return AttemptResult(ERROR, f"internal error: {exc!r}\n{traceback.format_exc(limit=5)}")
 

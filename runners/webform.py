@@ -1,14 +1,13 @@
 """Submit one web form in a real browser, once, and say exactly what happened.
 
-    context = new_context(browser)
-    result = submit_web(context, job, contact_dir(root, job.experiment_id, job.contact_id), gate)
+    result = submit_web(browser, job, contact_dir(root, job.experiment_id, job.contact_id), gate)
     if should_retry(result):
         ...  # only transient failures that happened before anything was sent
 
 The flow of one attempt:
 
-1. refuse a URL whose host is not in ``job.allowed_hosts``; guard the
-   context so nothing else is ever fetched (``runners.form_guard``);
+1. refuse a URL whose host is not in ``job.allowed_hosts``; open a fresh
+   context that can reach nothing else (``runners.form_guard``);
 2. open the page: unreachable -> HTTP_ERROR / TIMEOUT, HTTP >= 400 ->
    HTTP_ERROR, a redirect off the allowed hosts -> OFFSITE_REDIRECT;
 3. a CAPTCHA -> BLOCKED_CAPTCHA (Knock never touches the widget);
@@ -43,10 +42,12 @@ from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 from experiments.model import SEMANTIC_FIELDS, Recipe
 from runners import form_outcome as outcome
 from runners import form_signals as signals
+from runners.browser import ContextOptions
 from runners.evidence import AttemptFiles, Recorder, attempt_stamp
 from runners.form_fields import Detected, button_locator, control_locator, detect, submit_button_near
-from runners.form_fill import FillError, Upload, describe_locator, fill_control, first_usable, recipe_candidates
-from runners.form_guard import HostGuard, url_allowed
+from runners.form_fill import (FillError, Upload, describe_locator, fill_control, first_usable, kind_of,
+                               recipe_candidates)
+from runners.form_guard import HostGuard, guarded_context, url_allowed
 from runners.form_traffic import Traffic
 from runners.jobs import (ABORTED, BLOCKED_CAPTCHA, DRY_RUN, FORM_NOT_FOUND, HTTP_ERROR, OFFSITE_REDIRECT,
                           SUBMITTED_CONFIRMED, SUBMITTED_UNCONFIRMED, TIMEOUT, AttemptResult, SubmissionJob)
@@ -56,6 +57,8 @@ SETTLE_MS = 3_000        # how long a recipe locator or a script-rendered form m
 POST_CLICK_MS = 15_000   # bounded wait for the site to answer a click on Next/Submit
 LINGER_MS = 1_500        # after settling, how long to keep looking for a thank-you or an error
 MAX_STEPS = 5            # pages of a multi-step form
+DIRECT_FILL_MS = 250     # a recipe's text field not fillable at once goes the careful way (_resolve)
+TEXT_FIELDS = frozenset({"name", "first_name", "last_name", "email", "phone", "company", "subject", "message"})
 
 RETRYABLE_STATUS = frozenset({408, 425, 429})
 
@@ -80,12 +83,14 @@ def should_retry(result: AttemptResult) -> bool:
     return False
 
 
-def submit_web(context, job: SubmissionJob, evidence_dir: Path,
-               before_submit: Callable[[], bool]) -> AttemptResult:
-    """Fill and (unless ``job.dry_run``) submit ``job.url``'s form in ``context``.
+def submit_web(browser, job: SubmissionJob, evidence_dir: Path, before_submit: Callable[[], bool],
+               options: ContextOptions = ContextOptions()) -> AttemptResult:
+    """Fill and (unless ``job.dry_run``) submit ``job.url``'s form in a fresh context of ``browser``.
 
-    ``context`` comes from ``runners.browser.new_context``; its timeouts
-    bound navigation and each action. Evidence files go to
+    The context is made here, guarded to ``job.allowed_hosts``, and closed
+    afterwards: no cookies carry over between contacts, and no caller can
+    hand in a context that reaches other hosts. ``options`` bound
+    navigation and each action. Evidence files go to
     ``evidence_dir/<stamp>-<kind>.<ext>`` (``runners.evidence``; pass
     ``evidence.contact_dir(root, experiment, contact)`` for the standard
     layout) and their paths into ``result.evidence``. ``before_submit`` is
@@ -95,7 +100,18 @@ def submit_web(context, job: SubmissionJob, evidence_dir: Path,
     """
     if not job.url:
         raise ValueError(f"contact {job.contact_id}: a {job.channel_type} job needs a url")
-    return _Attempt(context, job, Path(evidence_dir), before_submit).run()
+    url, allowed = job.url, job.allowed_hosts
+    if urlsplit(url).scheme not in ("http", "https") or not url_allowed(url, allowed):
+        return AttemptResult(OFFSITE_REDIRECT, f"refused: {url} is not an http(s) URL on an allowed host "
+                                               f"({', '.join(allowed) or 'none'}); nothing was opened")
+    context = guarded_context(browser, allowed, options)
+    try:
+        return _Attempt(context, job, Path(evidence_dir), before_submit).run()
+    finally:
+        try:
+            context.close()
+        except PlaywrightError:
+            pass
 
 
 class _Done(Exception):
@@ -121,21 +137,19 @@ class _Attempt:
         self.mark = None
         self.settled = True
         self.offsite_after_click: str | None = None
+        self.submit_description = ""
+        self.early: outcome.Verdict | None = None
 
     # -- the flow ------------------------------------------------------------------
 
     def run(self) -> AttemptResult:
-        url, allowed = self.job.url, self.job.allowed_hosts
-        if urlsplit(url).scheme not in ("http", "https") or not url_allowed(url, allowed):
-            return AttemptResult(OFFSITE_REDIRECT, f"refused: {url} is not an http(s) URL on an allowed host "
-                                                   f"({', '.join(allowed) or 'none'}); nothing was opened")
         self.evidence.start_trace(self.context, f"contact {self.job.contact_id}")
         try:
             try:
                 self._open()
                 self._check_captcha()
-                submit, description = self._fill_by_recipe() if self.recipe else self._fill_by_detection()
-                self._click(submit, description, final=True)
+                submit, description, info = self._fill_by_recipe() if self.recipe else self._fill_by_detection()
+                self._click(submit, description, final=True, action=info["action"] if info else None)
                 self._judge_submit(description)
             except _Done:
                 pass
@@ -147,12 +161,7 @@ class _Attempt:
         finally:  # also when before_submit() raised: keep the trace, close what we opened
             self.evidence.stop_trace(confirmed=self.r.outcome == SUBMITTED_CONFIRMED)
             if self.guard is not None:
-                self.guard.close()
-            if self.page is not None:
-                try:
-                    self.page.close()
-                except PlaywrightError:
-                    pass
+                self.guard.close()  # the page goes with its context (submit_web closes it)
         self.r.evidence = dict(self.evidence.paths)
         notes = list(self.evidence.problems)
         if self.guard is not None and self.guard.blocked:
@@ -220,33 +229,55 @@ class _Attempt:
         if submit_loc is None and pages[-1][1] is not None:
             submit_loc = pages[-1][1]  # the last step's "next" is the submit
             pages[-1] = (pages[-1][0], None)
+        # With a submit control and a success signal the recipe says everything: the names of the
+        # filled controls are never needed, and text fields may take the one-round-trip path.
+        direct = submit_loc is not None and recipe.success is not None
         for i, (fields, next_loc) in enumerate(pages):
             self.stage = "fill"
             for semantic in fields:
-                target, how = self._resolve(recipe.fields[semantic], f"field {semantic!r}")
-                self._fill(target, semantic, f"recipe {how}")
+                if direct and self._fill_directly(recipe.fields[semantic], semantic):
+                    continue
+                target, how, info = self._resolve(recipe.fields[semantic], f"field {semantic!r}")
+                self._fill(target, semantic, f"recipe {how}", kind_of(info))
             if next_loc is not None:
-                target, how = self._resolve(next_loc, f"step {i + 1} 'next'")
-                self._click(target, how, final=False)
+                target, how, info = self._resolve(next_loc, f"step {i + 1} 'next'")
+                self._click(target, how, final=False, action=info["action"])
         if submit_loc is not None:
             return self._resolve(submit_loc, "submit")
         button = submit_button_near(self.page, self.filled_names)
         if button is None:
             self._done(FORM_NOT_FOUND, f"the recipe names no submit control and none was found on {self.page.url}")
-        return button_locator(self.page, button), button.describe()
+        return button_locator(self.page, button), button.describe(), None
+
+    def _fill_directly(self, loc, semantic: str) -> bool:
+        """Type into the one element the recipe's exact locator names, in one round trip; False when
+        that does not simply work (no single match yet, not a text box, several matches, no value):
+        then ``_resolve`` looks closer and waits, as for every other control."""
+        value = self.values.get(semantic)
+        if semantic not in TEXT_FIELDS or not value:
+            return False
+        try:
+            recipe_candidates(self.page, loc)[0].fill(value, timeout=DIRECT_FILL_MS)
+        except PlaywrightError:
+            return False
+        self.r.matched_fields[semantic] = f"recipe {describe_locator(loc)}"
+        return True
 
     def _resolve(self, loc, what: str):
-        """A recipe locator's element, waiting up to SETTLE_MS; FORM_NOT_FOUND naming it if absent."""
+        """A recipe locator's element, how it was found and what kind of control it is.
+
+        Waits up to SETTLE_MS for a script-drawn form; FORM_NOT_FOUND naming the locator if absent.
+        """
         how = describe_locator(loc)
         deadline = time.monotonic() + SETTLE_MS / 1000
         try:
             while True:
                 for n, candidate in enumerate(recipe_candidates(self.page, loc)):
-                    if candidate.count():
-                        target, count = first_usable(candidate)
+                    target, count, info = first_usable(candidate)
+                    if count:
                         note = " (substring match)" if n else ""
                         note += f" ({count} matches, used the first visible)" if count > 1 else ""
-                        return target, how + note
+                        return target, how + note, info
                 if time.monotonic() > deadline:
                     break
                 self.page.wait_for_timeout(100)
@@ -278,7 +309,7 @@ class _Attempt:
                 self._fill(control_locator(self.page, control), semantic, how,
                            known=(control.kind, control.name, control.options))
             if submit is not None and found.is_contact_form:
-                return button_locator(self.page, submit), submit.describe()
+                return button_locator(self.page, submit), submit.describe(), None
             if nxt is None:
                 self._done(FORM_NOT_FOUND, f"a form on {self.page.url} but no button to send it")
             self._click(button_locator(self.page, nxt), nxt.describe(), final=False)
@@ -303,9 +334,12 @@ class _Attempt:
 
     # -- the irreversible part -------------------------------------------------------
 
-    def _click(self, target, description: str, final: bool) -> None:
-        """Click Next or Submit; the first such click is gated by the dry run and ``before_submit``."""
-        self._check_form_action(target, description)
+    def _click(self, target, description: str, final: bool, action: str | None = None) -> None:
+        """Click Next or Submit; the first such click is gated by the dry run and ``before_submit``.
+
+        ``action``: where the click sends the form, when already read with the element (``_resolve``).
+        """
+        self._check_form_action(target, description, action)
         if not self.r.submit_reached:
             self.evidence.screenshot(self.page, "before")
             if self.job.dry_run:
@@ -319,6 +353,7 @@ class _Attempt:
         elif final:
             self.evidence.screenshot(self.page, f"before-step{self.step}")
         self.stage = "submit"
+        self.submit_description = description
         self.before, self.mark = outcome.Before.of(self.page), self.traffic.mark()
         blocked_before = len(self.guard.blocked)
         try:
@@ -326,21 +361,38 @@ class _Attempt:
         except PlaywrightError as exc:
             self._done(FORM_NOT_FOUND, f"could not click {description} on {self.page.url}: {_first_line(exc)}; "
                                        "most likely nothing was sent")
-        self.settled = self.traffic.settle(time.monotonic() + POST_CLICK_MS / 1000)
+        self.settled = self.traffic.settle(self.mark, time.monotonic() + POST_CLICK_MS / 1000,
+                                           self._confirmed if final else None)
         self.offsite_after_click = next((b.url for b in self.guard.blocked[blocked_before:] if b.navigation), None)
         if not final:
             self._judge_step(description)
             self.step += 1
 
-    def _check_form_action(self, target, description: str) -> None:
-        action = target.evaluate("""el => { const f = el.form || el.closest('form');
-            if (el.hasAttribute && el.hasAttribute('formaction')) return el.formAction;
-            return f ? f.action : null; }""")
+    def _check_form_action(self, target, description: str, action: str | None) -> None:
+        if action is None:
+            # evaluate_all: one round trip (Locator.evaluate takes three: find, evaluate, release the handle)
+            actions = target.evaluate_all("""els => els.slice(0, 1).map(el => { const f = el.form || el.closest('form');
+                if (el.hasAttribute && el.hasAttribute('formaction')) return el.formAction;
+                return f ? f.action : null; })""")
+            action = actions[0] if actions else None
         if action and urlsplit(action).scheme in ("http", "https") and not url_allowed(action, self.job.allowed_hosts):
             self._done(OFFSITE_REDIRECT, f"{description} would send the form to {action}, which is not an allowed "
                                          f"host ({', '.join(self.job.allowed_hosts)}); nothing was clicked")
 
     # -- judging (the table lives in runners.form_outcome) ----------------------------
+
+    def _confirmed(self) -> bool:
+        """Has the page already said "received"? Then settling need not wait out the quiet spell."""
+        verdict = self._verdict()
+        if verdict is not None and verdict.outcome == SUBMITTED_CONFIRMED:
+            self.early = verdict  # the judgement, already made: _judge_submit need not look again
+            return True
+        return False
+
+    def _verdict(self) -> outcome.Verdict | None:
+        success = self.recipe.success if self.recipe else None
+        return outcome.after_submit(self.page, self._since(), self.before, success, self.filled_names,
+                                    self.submit_description)
 
     def _since(self):
         since = self.traffic.since(self.mark, lambda u: url_allowed(u, self.job.allowed_hosts))
@@ -368,11 +420,11 @@ class _Attempt:
                        page_messages=self._since().dialogs)
         linger_until = time.monotonic() + LINGER_MS / 1000
         while True:
-            since = self._since()
-            verdict = outcome.after_submit(self.page, since, self.before, success, self.filled_names, description)
+            verdict = self.early or self._verdict()
             if verdict is not None or time.monotonic() >= linger_until:
                 break
             self.page.wait_for_timeout(250)
+        since = self._since()
         if verdict is None:
             why = [f"the recipe's success signal ({outcome.signal_text(success)}) did not show" if success
                    else "no thank-you text, error or new page"]

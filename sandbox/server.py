@@ -247,8 +247,13 @@ def serve_forever(
     start: datetime | str | None = None,
     maildir: Path | None = None,
     out=None,
+    latency: float = 0.0,
 ) -> None:
-    """Run the sandbox in the foreground until Ctrl-C or SIGTERM."""
+    """Run the sandbox in the foreground until Ctrl-C or SIGTERM.
+
+    ``latency``: seconds every company page and form answer waits before
+    it is served (a real site's server time; loopback answers at once).
+    """
     out = out or functools.partial(print, flush=True)  # flushed: a wrapper may be reading a pipe
     stop = threading.Event()
     # Ctrl-C and SIGTERM set an event rather than raise wherever the main
@@ -259,8 +264,9 @@ def serve_forever(
         for sig in (signal.SIGINT, signal.SIGTERM):
             previous[sig] = signal.signal(sig, lambda *_: stop.set())
     try:
+        slow = {c.slug: {"slow_rate": 1.0, "slow_seconds": latency} for c in COMPANIES} if latency > 0 else None
         with Sandbox(data_dir, http_port=http_port, smtp_port=smtp_port, seed=seed, speed=speed, start=start,
-                     maildir=maildir) as sb:
+                     maildir=maildir, behaviour_overrides=slow) as sb:
             out(f"Knock sandbox at {sb.base_url}/  (SMTP 127.0.0.1:{sb.smtp_port}, clock x{speed:g} from {iso(sb.now())})")
             for c in sb.companies.values():
                 out(f"  {c.name:<28} {sb.company_url(c.slug):<60} {c.support_email}")
@@ -276,7 +282,8 @@ def serve_forever(
 
 
 def main(argv: list[str] | None = None) -> int:
-    """``python -m sandbox [--port 8765] [--smtp-port 8025] [--data-dir DIR] [--seed N] [--speed X] [--start ISO]``"""
+    """``python -m sandbox [--port 8765] [--smtp-port 8025] [--data-dir DIR] [--seed N] [--speed X] [--start ISO]
+    [--latency S]``"""
     parser = argparse.ArgumentParser(prog="python -m sandbox", description="Serve Knock's fictitious companies on 127.0.0.1.")
     parser.add_argument("--port", type=int, default=DEFAULT_HTTP_PORT, help="HTTP port (0 = any free port)")
     parser.add_argument("--smtp-port", type=int, default=DEFAULT_SMTP_PORT, help="SMTP port (0 = any free port)")
@@ -285,13 +292,17 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=0, help="seeds staff decisions and site flakiness")
     parser.add_argument("--speed", type=float, default=1.0, help="simulated seconds per real second (3600: an hour a second)")
     parser.add_argument("--start", default=None, help="simulated start time, ISO 8601 with offset (default: now)")
+    parser.add_argument("--latency", type=float, default=0.0,
+                        help="seconds each company page and form answer takes (a real site's server time)")
     parser.add_argument("--verbose", action="store_true", help="log every request")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.DEBUG if args.verbose else logging.WARNING, format="%(asctime)s %(name)s %(message)s")
+    if args.latency < 0:
+        parser.exit(2, "sandbox: --latency must be 0 or more seconds\n")
     try:
         start = datetime.fromisoformat(args.start) if args.start else None
         serve_forever(args.data_dir, http_port=args.port, smtp_port=args.smtp_port, seed=args.seed,
-                      speed=args.speed, start=start, maildir=args.maildir)
+                      speed=args.speed, start=start, maildir=args.maildir, latency=args.latency)
     except (ValueError, OSError) as exc:
         parser.exit(2, f"sandbox: {exc}\n")
     return 0

@@ -120,6 +120,24 @@ def test_hidden_and_password_fields_are_never_filled(page):
     assert {"email": "email", "message": "message"} == fields_of(page, html)
 
 
+@pytest.mark.parametrize("hiding", [
+    "position:absolute; left:-9999px",                            # pushed off the page
+    "opacity:0; position:absolute; z-index:-1",                   # transparent
+    "overflow:hidden; height:0",                                  # shut in an empty box (on the wrapper)
+])
+def test_honeypots_a_person_cannot_see_are_never_filled(page, hiding):
+    # Filling one marks the message as spam: the site drops it, and non-delivery would pass for
+    # non-response. A styled consent box hides its input the same ways and must still be ticked.
+    html = f"""<form>
+      <div style="{hiding}"><label>Email <input type=email name=email_confirm></label></div>
+      <label>Email <input type=email name=email></label>
+      <label>Message <textarea name=message></textarea></label>
+      <label><input type=checkbox name=consent style="opacity:0; position:absolute"> I agree to be contacted</label>
+      <button>Send</button></form>"""
+
+    assert {"email": "email", "message": "message", "consent": "consent"} == fields_of(page, html)
+
+
 def test_a_drop_down_is_the_topic_and_full_name_loses_to_first_and_last(page):
     html = """<form>
       <label>Name <input name=n></label>

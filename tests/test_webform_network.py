@@ -16,9 +16,11 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs
 
 import pytest
+from playwright.sync_api import Error as PlaywrightError
 
 from runners import jobs
-from runners.browser import ContextOptions, new_context
+from runners.browser import CHROMIUM_ARGS, CHROMIUM_PATH, ContextOptions, new_context
+from runners.form_guard import guarded_context
 from runners.jobs import SubmissionJob
 from runners.webform import should_retry, submit_web
 
@@ -33,6 +35,21 @@ FORM = """<!doctype html><title>Contact</title>
   <label for=m>Message</label><textarea id=m name=message required></textarea>
   <button type=submit>Send</button>
 </form>{after}"""
+
+
+# A form a recipe can name only loosely: a hidden "Email" honeypot before the real one, the subject
+# as a drop-down, the message labelled longer than the recipe says.
+HONEYPOT = """<!doctype html><title>Contact</title>
+<form method=post action="/honeypot">
+  <div style="position:absolute; left:-9999px; width:0; height:0; overflow:hidden">
+    <label for=hp>Email</label><input id=hp name=email_confirm tabindex=-1></div>
+  <label for=n>Your name</label><input id=n name=name required>
+  <label for=e>Email</label><input id=e name=email type=email required>
+  <label for=s>Subject</label><select id=s name=subject><option value="">Choose</option>
+    <option value=sales>Sales</option><option value=support>Support</option></select>
+  <label for=m>Your message to us</label><textarea id=m name=message required></textarea>
+  <button type=submit>Send</button>
+</form>"""
 
 
 class _Server(ThreadingHTTPServer):
@@ -79,6 +96,7 @@ class _Site(BaseHTTPRequestHandler):
     elsewhere = ""
 
     def do_GET(self):
+        self.server.hits.append((self.headers.get("Host", ""), self.path))
         off = self.elsewhere
         pages = {
             "/redirect-off": lambda: self._redirect(f"{off}/landing"),
@@ -91,6 +109,7 @@ class _Site(BaseHTTPRequestHandler):
             "/required": lambda: self._html(FORM.format(
                 action="/required", after="",
                 extra="<label for=o>Order number</label><input id=o name=order_no required>")),
+            "/honeypot": lambda: self._html(HONEYPOT),
             "/alert": lambda: self._html(FORM.format(action="/alert", extra="", after="""<script>
                 document.forms[0].addEventListener('submit', e => { e.preventDefault();
                   alert('Sorry, we only accept enquiries from customers in Ireland.'); });</script>""")),
@@ -119,7 +138,9 @@ class _Site(BaseHTTPRequestHandler):
         length = int(self.headers.get("Content-Length") or 0)
         fields = {k: v[0] for k, v in parse_qs(self.rfile.read(length).decode()).items()}
         self.server.posts.append({"path": self.path, **fields})
-        if self.path == "/form500":
+        if self.path == "/honeypot":
+            self._html("<h1>Thank you, we have your message</h1>")
+        elif self.path == "/form500":
             self._html("<h1>500 Internal Server Error</h1>", status=500)
         elif self.path == "/thanks-elsewhere":
             self.send_response(303)
@@ -238,18 +259,18 @@ def test_control_elsewhere_is_reachable_without_the_guard(elsewhere, context):
 
 # -- before anything is filled ------------------------------------------------------------------
 
-def test_an_unreachable_site_is_a_retryable_http_error(context, tmp_path):
+def test_an_unreachable_site_is_a_retryable_http_error(chromium, tmp_path):
     job = make_job(f"http://127.0.0.1:{closed_port()}/contact")
 
-    result = submit_web(context, job, tmp_path, Gate())
+    result = submit_web(chromium, job, tmp_path, Gate())
 
     assert (jobs.HTTP_ERROR, False) == (result.outcome, result.submit_reached)
     assert "ERR_CONNECTION_REFUSED" in result.message and job.url in result.message
     assert should_retry(result)
 
 
-def test_a_redirect_off_the_allowed_hosts_is_blocked(site, context, tmp_path):
-    result = submit_web(context, make_job(f"{site.url}/redirect-off"), tmp_path, Gate())
+def test_a_redirect_off_the_allowed_hosts_is_blocked(site, chromium, tmp_path):
+    result = submit_web(chromium, make_job(f"{site.url}/redirect-off"), tmp_path, Gate())
 
     assert jobs.OFFSITE_REDIRECT == result.outcome, result.message
     assert "127.0.0.2" in result.message and "nothing was filled" in result.message
@@ -257,26 +278,47 @@ def test_a_redirect_off_the_allowed_hosts_is_blocked(site, context, tmp_path):
     assert not should_retry(result)
 
 
-def test_the_second_hop_of_a_redirect_chain_is_blocked_too(site, context, tmp_path):
-    # Playwright's routes never see redirect hops; the CDP layer of the guard does.
-    result = submit_web(context, make_job(f"{site.url}/redirect-chain"), tmp_path, Gate())
+def test_the_second_hop_of_a_redirect_chain_is_blocked_too(site, chromium, tmp_path):
+    # Playwright's routes never see redirect hops; the proxy the guard puts in front of the context does.
+    result = submit_web(chromium, make_job(f"{site.url}/redirect-chain"), tmp_path, Gate())
 
     assert jobs.OFFSITE_REDIRECT == result.outcome, result.message
 
 
-def test_a_job_url_on_another_host_is_refused_unopened(elsewhere, context, tmp_path):
-    result = submit_web(context, make_job(f"{elsewhere.url}/contact"), tmp_path, Gate())
+def test_hosts_are_allowed_by_name_so_another_name_for_the_same_address_is_blocked(site, chromium, tmp_path):
+    # A browser of its own that resolves every *.test name to 127.0.0.1, where `site` listens:
+    # the allowed domain's subdomain gets through, another name for the very same address does not.
+    resolver = "--host-resolver-rules=MAP *.test 127.0.0.1"
+    browser = chromium.browser_type.launch(executable_path=CHROMIUM_PATH, args=[*CHROMIUM_ARGS, resolver])
+    port = site.server_address[1]
+    try:
+        context = guarded_context(browser, ("acme.test",))
+        page = context.new_page()
+        assert 200 == page.goto(f"http://www.acme.test:{port}/plain").status
+        with pytest.raises(PlaywrightError, match="ERR_PROXY_CONNECTION_FAILED"):
+            page.goto(f"http://evil.test:{port}/plain?from=evil")
+        context.close()
+        job = make_job(f"http://www.acme.test:{port}/plain", allowed_hosts=("acme.test",))
+        result = submit_web(browser, job, tmp_path, Gate())
+    finally:
+        browser.close()
+
+    assert (f"www.acme.test:{port}", "/plain") in site.hits
+    assert not [hit for hit in site.hits if "evil" in hit[0] or "from=evil" in hit[1]]
+    assert result.submit_reached, result.message
+    assert ("/plain", job.reply_to) == (site.posts[-1]["path"], site.posts[-1]["email"])
+
+
+def test_a_job_url_on_another_host_is_refused_unopened(elsewhere, chromium, tmp_path):
+    result = submit_web(chromium, make_job(f"{elsewhere.url}/contact"), tmp_path, Gate())
 
     assert jobs.OFFSITE_REDIRECT == result.outcome
     assert result.message.startswith("refused:") and {} == result.evidence
 
 
 def test_a_page_that_never_finishes_loading_times_out(site, chromium, tmp_path):
-    context = new_context(chromium, ContextOptions(navigation_timeout_ms=1_500))
-    try:
-        result = submit_web(context, make_job(f"{site.url}/hang", evidence="off"), tmp_path, Gate())
-    finally:
-        context.close()
+    result = submit_web(chromium, make_job(f"{site.url}/hang", evidence="off"), tmp_path, Gate(),
+                        ContextOptions(navigation_timeout_ms=1_500))
 
     assert (jobs.TIMEOUT, False) == (result.outcome, result.submit_reached)
     assert "1500ms exceeded" in result.message
@@ -285,10 +327,28 @@ def test_a_page_that_never_finishes_loading_times_out(site, chromium, tmp_path):
 
 # -- at and after the click ----------------------------------------------------------------------
 
-def test_a_500_after_the_submit_is_an_http_error_never_retried(site, context, tmp_path):
+def test_a_loose_recipe_still_fills_the_visible_fields_and_never_the_honeypot(site, chromium, tmp_path):
+    # Text fields try the one-round-trip fill first; each of these makes it fail, and the careful path
+    # must take over: two "Email" matches (one hidden), a "Subject" that is a drop-down, a substring label.
+    recipe = {"fields": {"name": {"label": "Your name"}, "email": {"label": "Email"},
+                         "subject": {"label": "Subject"}, "message": {"label": "Your message"}},
+              "submit": {"role": "button", "role_name": "Send"}, "success": {"text": "we have your message"}}
+    job = make_job(f"{site.url}/honeypot", recipe=recipe, subject="Support")
+
+    result = submit_web(chromium, job, tmp_path, Gate())
+
+    assert jobs.SUBMITTED_CONFIRMED == result.outcome, result.message
+    assert {"path": "/honeypot", "email_confirm": "", "name": "Ada Lovelace", "email": job.reply_to,
+            "subject": "support", "message": job.body} == {**{"email_confirm": ""}, **site.posts[-1]}
+    assert "recipe label 'Your name'" == result.matched_fields["name"]
+    assert "(2 matches, used the first visible)" in result.matched_fields["email"]
+    assert "(substring match)" in result.matched_fields["message"]
+
+
+def test_a_500_after_the_submit_is_an_http_error_never_retried(site, chromium, tmp_path):
     before = len(site.posts)
 
-    result = submit_web(context, make_job(f"{site.url}/form500"), tmp_path, Gate())
+    result = submit_web(chromium, make_job(f"{site.url}/form500"), tmp_path, Gate())
 
     assert (jobs.HTTP_ERROR, 500, True) == (result.outcome, result.http_status, result.submit_reached)
     assert "may or may not have recorded" in result.message
@@ -296,20 +356,20 @@ def test_a_500_after_the_submit_is_an_http_error_never_retried(site, context, tm
     assert 1 == len(site.posts) - before
 
 
-def test_a_form_that_posts_to_another_host_is_never_clicked(site, context, tmp_path):
+def test_a_form_that_posts_to_another_host_is_never_clicked(site, chromium, tmp_path):
     gate = Gate()
 
-    result = submit_web(context, make_job(f"{site.url}/offsite-action"), tmp_path, gate)
+    result = submit_web(chromium, make_job(f"{site.url}/offsite-action"), tmp_path, gate)
 
     assert jobs.OFFSITE_REDIRECT == result.outcome
     assert "would send the form to" in result.message and "nothing was clicked" in result.message
     assert (0, False) == (gate.calls, result.submit_reached)
 
 
-def test_html5_validation_that_blocks_the_submit(site, context, tmp_path):
+def test_html5_validation_that_blocks_the_submit(site, chromium, tmp_path):
     before = len(site.posts)
 
-    result = submit_web(context, make_job(f"{site.url}/required"), tmp_path, Gate())
+    result = submit_web(chromium, make_job(f"{site.url}/required"), tmp_path, Gate())
 
     assert jobs.VALIDATION_ERROR == result.outcome, result.message
     assert ["Order number: Please fill out this field."] == result.page_messages
@@ -317,20 +377,20 @@ def test_html5_validation_that_blocks_the_submit(site, context, tmp_path):
     assert before == len(site.posts)
 
 
-def test_an_alert_that_refuses_the_submit_is_a_validation_error(site, context, tmp_path):
-    result = submit_web(context, make_job(f"{site.url}/alert"), tmp_path, Gate())
+def test_an_alert_that_refuses_the_submit_is_a_validation_error(site, chromium, tmp_path):
+    result = submit_web(chromium, make_job(f"{site.url}/alert"), tmp_path, Gate())
 
     assert jobs.VALIDATION_ERROR == result.outcome, result.message
     assert ["Sorry, we only accept enquiries from customers in Ireland."] == result.page_messages
 
 
-def test_a_script_driven_form_is_confirmed_and_third_parties_are_blocked(site, context, tmp_path):
+def test_a_script_driven_form_is_confirmed_and_third_parties_are_blocked(site, chromium, tmp_path):
     # the page also pulls a favicon, a prefetch, an image, a script, an iframe, a beacon, a worker's
     # fetch and a WebSocket from "elsewhere", and opens a popup that redirects there: none may arrive
     before = len(site.posts)
     job = make_job(f"{site.url}/script-form")
 
-    result = submit_web(context, job, tmp_path, Gate())
+    result = submit_web(chromium, job, tmp_path, Gate())
 
     assert jobs.SUBMITTED_CONFIRMED == result.outcome, result.message
     assert "'thanks'" in result.message
@@ -339,24 +399,24 @@ def test_a_script_driven_form_is_confirmed_and_third_parties_are_blocked(site, c
              "message": job.body}] == site.posts[before:]
 
 
-def test_a_redirect_off_the_allowed_hosts_after_the_submit_is_unconfirmed(site, context, tmp_path):
+def test_a_redirect_off_the_allowed_hosts_after_the_submit_is_unconfirmed(site, chromium, tmp_path):
     before = len(site.posts)
 
-    result = submit_web(context, make_job(f"{site.url}/thanks-elsewhere"), tmp_path, Gate())
+    result = submit_web(chromium, make_job(f"{site.url}/thanks-elsewhere"), tmp_path, Gate())
 
     assert (jobs.SUBMITTED_UNCONFIRMED, True) == (result.outcome, result.submit_reached), result.message
     assert "redirected to http://127.0.0.2" in result.message
     assert 1 == len(site.posts) - before  # it went out; only the thank-you page was not fetched
 
 
-def test_before_submit_raising_propagates_and_nothing_is_clicked(site, context, tmp_path):
+def test_before_submit_raising_propagates_and_nothing_is_clicked(site, chromium, tmp_path):
     def gate():
         raise RuntimeError("the store is locked")
 
     before = len(site.posts)
 
     with pytest.raises(RuntimeError, match="the store is locked"):
-        submit_web(context, make_job(f"{site.url}/plain"), tmp_path, gate)
+        submit_web(chromium, make_job(f"{site.url}/plain"), tmp_path, gate)
 
     assert before == len(site.posts)
     assert list(tmp_path.glob("*-trace.zip"))  # the trace of what happened is kept

@@ -11,7 +11,7 @@ from __future__ import annotations
 import pytest
 
 from runners import jobs
-from runners.form_guard import host_allowed, url_allowed
+from runners.form_guard import bypass_rules, host_allowed, url_allowed
 from runners.jobs import AttemptResult
 from runners.webform import should_retry
 
@@ -79,3 +79,17 @@ def test_host_allowed(host, allowed, expected):
 ])
 def test_url_allowed(url, expected):
     assert expected == url_allowed(url, ("127.0.0.1",))
+
+
+def test_bypass_rules_name_exact_hosts_and_subdomains_and_switch_off_implicit_loopback():
+    # Chromium's own rule syntax: "name" is that host, ".name" its subdomains; "<-loopback>" removes
+    # the implicit "loopback never goes through the proxy", so 127.0.0.2 is blocked like any host.
+    assert "<-loopback>,acme.example,.acme.example,127.0.0.1" == bypass_rules(("Acme.Example.", "127.0.0.1"))
+    assert "<-loopback>,[::1]" == bypass_rules(("[::1]",))
+
+
+@pytest.mark.parametrize("host", ["*", "acme.example,evil.test", "acme.example;evil.test", "acme .example",
+                                  "<local>", "*.acme.example", ""])
+def test_bypass_rules_refuse_anything_that_would_widen_the_list(host):
+    with pytest.raises(ValueError, match="cannot be an allowed host"):
+        bypass_rules(("acme.example", host))

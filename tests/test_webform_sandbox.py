@@ -18,7 +18,6 @@ import pytest
 
 from experiments.model import Persona, Resume
 from runners import jobs
-from runners.browser import new_context
 from runners.jobs import SubmissionJob
 from runners.resume import resume_pdf
 from runners.webform import should_retry, submit_web
@@ -37,13 +36,6 @@ def sandbox(tmp_path_factory):
     overrides = {"copperpot-kitchen": {"error_rate": 1.0, "slow_rate": 0.0}}
     with Sandbox(tmp_path_factory.mktemp("sandbox"), speed=0, start=START, behaviour_overrides=overrides) as sb:
         yield sb
-
-
-@pytest.fixture
-def context(chromium):
-    context = new_context(chromium)
-    yield context
-    context.close()
 
 
 class Gate:
@@ -95,10 +87,10 @@ def recipe_of(slug: str, **changes) -> dict:
 
 # -- forms that work ------------------------------------------------------------------------------
 
-def test_plain_form_detected_by_labels_is_confirmed_once(sandbox, context, tmp_path):
+def test_plain_form_detected_by_labels_is_confirmed_once(sandbox, chromium, tmp_path):
     job, gate = make_job(sandbox, "acme-outdoor"), Gate()
 
-    result = submit_web(context, job, tmp_path, gate)
+    result = submit_web(chromium, job, tmp_path, gate)
 
     assert jobs.SUBMITTED_CONFIRMED == result.outcome, result.message
     assert result.submit_reached and 1 == gate.calls
@@ -115,10 +107,10 @@ def test_plain_form_detected_by_labels_is_confirmed_once(sandbox, context, tmp_p
     assert not list(tmp_path.glob("*trace*"))
 
 
-def test_placeholder_form_with_a_recipe(sandbox, context, tmp_path):
+def test_placeholder_form_with_a_recipe(sandbox, chromium, tmp_path):
     job = make_job(sandbox, "bluefin-software", recipe=recipe_of("bluefin-software"))
 
-    result = submit_web(context, job, tmp_path, Gate())
+    result = submit_web(chromium, job, tmp_path, Gate())
 
     assert jobs.SUBMITTED_CONFIRMED == result.outcome, result.message
     assert "Thanks! Your request has been submitted." in result.message
@@ -126,10 +118,10 @@ def test_placeholder_form_with_a_recipe(sandbox, context, tmp_path):
     assert 1 == len(received(sandbox, job))
 
 
-def test_placeholder_form_detected_by_placeholders(sandbox, context, tmp_path):
+def test_placeholder_form_detected_by_placeholders(sandbox, chromium, tmp_path):
     job = make_job(sandbox, "bluefin-software", evidence="off")
 
-    result = submit_web(context, job, tmp_path, Gate())
+    result = submit_web(chromium, job, tmp_path, Gate())
 
     assert jobs.SUBMITTED_CONFIRMED == result.outcome, result.message
     assert "placeholder 'Tell us how we can help'" == result.matched_fields["message"]
@@ -137,14 +129,14 @@ def test_placeholder_form_detected_by_placeholders(sandbox, context, tmp_path):
     assert {} == result.evidence and [] == list(tmp_path.iterdir())  # evidence "off": nothing written
 
 
-def test_every_kind_of_recipe_locator_and_a_url_success_signal(sandbox, context, tmp_path):
+def test_every_kind_of_recipe_locator_and_a_url_success_signal(sandbox, chromium, tmp_path):
     recipe = {"fields": {"name": {"name": "name"}, "email": {"css": "#fld-email"},
                          "message": {"role": "textbox", "role_name": "Message"},
                          "consent": {"label": "I agree"}},  # substring of "I agree to be contacted"
               "success": {"url_contains": "/thank-you"}}  # no submit locator: the form's own button
     job = make_job(sandbox, "acme-outdoor", recipe=recipe)
 
-    result = submit_web(context, job, tmp_path, Gate())
+    result = submit_web(chromium, job, tmp_path, Gate())
 
     assert jobs.SUBMITTED_CONFIRMED == result.outcome, result.message
     assert result.message.startswith("clicked button 'Send message'; now at ")
@@ -155,10 +147,10 @@ def test_every_kind_of_recipe_locator_and_a_url_success_signal(sandbox, context,
     assert "" == row["subject"]  # the recipe does not locate the subject: it stays empty
 
 
-def test_two_step_form_with_recipe_steps(sandbox, context, tmp_path):
+def test_two_step_form_with_recipe_steps(sandbox, chromium, tmp_path):
     job, gate = make_job(sandbox, "harbour-savings", recipe=recipe_of("harbour-savings")), Gate()
 
-    result = submit_web(context, job, tmp_path, gate)
+    result = submit_web(chromium, job, tmp_path, gate)
 
     assert jobs.SUBMITTED_CONFIRMED == result.outcome, result.message
     assert 1 == gate.calls  # once, before the first click that sends anything ("Next")
@@ -167,26 +159,26 @@ def test_two_step_form_with_recipe_steps(sandbox, context, tmp_path):
     assert {"before", "before-step2", "after", "html"} == set(result.evidence)
 
 
-def test_two_step_form_detected_page_by_page(sandbox, context, tmp_path):
+def test_two_step_form_detected_page_by_page(sandbox, chromium, tmp_path):
     job = make_job(sandbox, "harbour-savings")
 
-    result = submit_web(context, job, tmp_path, Gate())
+    result = submit_web(chromium, job, tmp_path, Gate())
 
     assert jobs.SUBMITTED_CONFIRMED == result.outcome, result.message
     assert "step 2: label 'How can we help?'" == result.matched_fields["message"]
     assert 1 == len(received(sandbox, job))
 
 
-def test_phone_validation_with_a_good_number_is_confirmed(sandbox, context, tmp_path):
+def test_phone_validation_with_a_good_number_is_confirmed(sandbox, chromium, tmp_path):
     job = make_job(sandbox, "sakura-stay", values={"phone": "+81 75 555 0110"})
 
-    result = submit_web(context, job, tmp_path, Gate())
+    result = submit_web(chromium, job, tmp_path, Gate())
 
     assert jobs.SUBMITTED_CONFIRMED == result.outcome, result.message
     assert 1 == len(received(sandbox, job))
 
 
-def test_job_application_uploads_the_resume_byte_for_byte(sandbox, context, tmp_path):
+def test_job_application_uploads_the_resume_byte_for_byte(sandbox, chromium, tmp_path):
     persona = Persona(id="ada", first_name="Ada", last_name="Lovelace", phone="+44 20 7946 0987")
     pdf = resume_pdf(Resume(headline="Analyst", experience=["2020-2026 Analyst, Northwind"]), persona,
                      "research@lab.example")
@@ -194,7 +186,7 @@ def test_job_application_uploads_the_resume_byte_for_byte(sandbox, context, tmp_
                    resume_pdf_b64=base64.b64encode(pdf).decode(), resume_filename="Ada-Lovelace-CV.pdf",
                    values={"topic": "Software Engineer"})
 
-    result = submit_web(context, job, tmp_path, Gate())
+    result = submit_web(chromium, job, tmp_path, Gate())
 
     assert jobs.SUBMITTED_CONFIRMED == result.outcome, result.message
     [row] = received(sandbox, job)
@@ -206,10 +198,10 @@ def test_job_application_uploads_the_resume_byte_for_byte(sandbox, context, tmp_
 
 # -- forms that refuse, and sites that cannot be used -----------------------------------------------
 
-def test_phone_validation_with_a_bad_number_is_a_validation_error(sandbox, context, tmp_path):
+def test_phone_validation_with_a_bad_number_is_a_validation_error(sandbox, chromium, tmp_path):
     job = make_job(sandbox, "sakura-stay", values={"phone": "12"})
 
-    result = submit_web(context, job, tmp_path, Gate())
+    result = submit_web(chromium, job, tmp_path, Gate())
 
     assert jobs.VALIDATION_ERROR == result.outcome, result.message
     assert [f"Phone number: {forms.PHONE_ERROR}"] == result.page_messages
@@ -219,10 +211,10 @@ def test_phone_validation_with_a_bad_number_is_a_validation_error(sandbox, conte
     assert Path(result.evidence["trace"]).is_file()  # not confirmed: the trace is kept
 
 
-def test_captcha_blocks_before_anything_is_filled(sandbox, context, tmp_path):
+def test_captcha_blocks_before_anything_is_filled(sandbox, chromium, tmp_path):
     job, gate = make_job(sandbox, "northgate-insurance"), Gate()
 
-    result = submit_web(context, job, tmp_path, gate)
+    result = submit_web(chromium, job, tmp_path, gate)
 
     assert jobs.BLOCKED_CAPTCHA == result.outcome
     assert ".g-recaptcha" in result.message and "I'm not a robot" in result.message
@@ -231,10 +223,10 @@ def test_captcha_blocks_before_anything_is_filled(sandbox, context, tmp_path):
     assert {"after", "html", "trace"} == set(result.evidence)
 
 
-def test_a_failing_site_is_an_http_error_worth_retrying(sandbox, context, tmp_path):
+def test_a_failing_site_is_an_http_error_worth_retrying(sandbox, chromium, tmp_path):
     job = make_job(sandbox, "copperpot-kitchen")
 
-    result = submit_web(context, job, tmp_path, Gate())
+    result = submit_web(chromium, job, tmp_path, Gate())
 
     assert (jobs.HTTP_ERROR, 500, False) == (result.outcome, result.http_status, result.submit_reached)
     assert "answered HTTP 500" in result.message
@@ -242,21 +234,21 @@ def test_a_failing_site_is_an_http_error_worth_retrying(sandbox, context, tmp_pa
     assert [] == received(sandbox, job)
 
 
-def test_no_form_on_the_page(sandbox, context, tmp_path):
+def test_no_form_on_the_page(sandbox, chromium, tmp_path):
     job = make_job(sandbox, "quayside-inn")
 
-    result = submit_web(context, job, tmp_path, Gate())
+    result = submit_web(chromium, job, tmp_path, Gate())
 
     assert jobs.FORM_NOT_FOUND == result.outcome
     assert "no contact form" in result.message and not should_retry(result)
 
 
-def test_a_recipe_locator_that_no_longer_matches_names_itself(sandbox, context, tmp_path):
+def test_a_recipe_locator_that_no_longer_matches_names_itself(sandbox, chromium, tmp_path):
     recipe = recipe_of("tandem-travel")
     recipe["fields"]["email"] = {"label": "E-mail address"}  # the site now says "Email"
     job, gate = make_job(sandbox, "tandem-travel", recipe=recipe), Gate()
 
-    result = submit_web(context, job, tmp_path, gate)
+    result = submit_web(chromium, job, tmp_path, gate)
 
     assert jobs.FORM_NOT_FOUND == result.outcome
     assert "field 'email': label 'E-mail address' matches nothing" in result.message
@@ -265,10 +257,10 @@ def test_a_recipe_locator_that_no_longer_matches_names_itself(sandbox, context, 
 
 # -- the gate and dry runs ------------------------------------------------------------------------
 
-def test_dry_run_fills_but_never_clicks(sandbox, context, tmp_path):
+def test_dry_run_fills_but_never_clicks(sandbox, chromium, tmp_path):
     job, gate = make_job(sandbox, "ledgerline-accounting", dry_run=True), Gate()
 
-    result = submit_web(context, job, tmp_path, gate)
+    result = submit_web(chromium, job, tmp_path, gate)
 
     assert jobs.DRY_RUN == result.outcome
     assert (False, 0) == (result.submit_reached, gate.calls)
@@ -278,31 +270,31 @@ def test_dry_run_fills_but_never_clicks(sandbox, context, tmp_path):
     assert [] == received(sandbox, job)
 
 
-def test_dry_run_of_a_two_step_form_stops_before_next(sandbox, context, tmp_path):
+def test_dry_run_of_a_two_step_form_stops_before_next(sandbox, chromium, tmp_path):
     # "Next" already posts name and email to the company: a dry run never clicks it
     job, gate = make_job(sandbox, "harbour-savings", dry_run=True), Gate()
 
-    result = submit_web(context, job, tmp_path, gate)
+    result = submit_web(chromium, job, tmp_path, gate)
 
     assert (jobs.DRY_RUN, 0) == (result.outcome, gate.calls)
     assert "button 'Next' leads to more steps" in result.message
     assert {"name", "email"} == set(result.matched_fields)
 
 
-def test_before_submit_saying_no_aborts_without_a_click(sandbox, context, tmp_path):
+def test_before_submit_saying_no_aborts_without_a_click(sandbox, chromium, tmp_path):
     job, gate = make_job(sandbox, "ledgerline-accounting"), Gate(allow=False)
 
-    result = submit_web(context, job, tmp_path, gate)
+    result = submit_web(chromium, job, tmp_path, gate)
 
     assert (jobs.ABORTED, False, 1) == (result.outcome, result.submit_reached, gate.calls)
     assert [] == received(sandbox, job)
     assert {"before", "html", "trace"} == set(result.evidence)
 
 
-def test_full_evidence_keeps_the_trace_even_when_confirmed(sandbox, context, tmp_path):
+def test_full_evidence_keeps_the_trace_even_when_confirmed(sandbox, chromium, tmp_path):
     job = make_job(sandbox, "tandem-travel", evidence="full")
 
-    result = submit_web(context, job, tmp_path, Gate())
+    result = submit_web(chromium, job, tmp_path, Gate())
 
     assert jobs.SUBMITTED_CONFIRMED == result.outcome, result.message
     assert Path(result.evidence["trace"]).stat().st_size > 1_000
