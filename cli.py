@@ -474,17 +474,33 @@ def collect(ctx: Context, imap_url: str | None, maildir: Path | None) -> None:
     click.echo(_table(counts.rows(), ["what", "messages"]))
     if counts.unmatched or counts.by_rule.get("probable"):
         click.echo("Triage: knock inbox --unmatched   /   knock inbox --probable")
+    if counts.quarantined:
+        click.echo("Kept aside for a person: knock inbox --quarantined")
 
 
 @main.command()
 @click.option("--experiment", "experiment_id")
 @click.option("--unmatched", is_flag=True, help="Only messages not matched to any contact.")
 @click.option("--probable", is_flag=True, help="Only matches proposed by sender domain, awaiting a person.")
+@click.option("--quarantined", is_flag=True, help="Messages kept aside: unreadable, or reusing another's Message-ID.")
+@click.option("--raw", "raw_id", type=int, default=None, metavar="ID",
+              help="Write quarantined message ID as it arrived to standard output (> message.eml).")
 @click.option("--limit", default=50, show_default=True)
 @pass_ctx
 @knock_errors
-def inbox(ctx: Context, experiment_id: str | None, unmatched: bool, probable: bool, limit: int) -> None:
+def inbox(ctx: Context, experiment_id: str | None, unmatched: bool, probable: bool, quarantined: bool,
+          raw_id: int | None, limit: int) -> None:
     """Collected messages with their match and classification."""
+    if raw_id is not None:
+        sys.stdout.buffer.write(ctx.store.quarantined_raw(raw_id))
+        sys.stdout.buffer.flush()
+        return
+    if quarantined:
+        rows = ctx.store.quarantined()[-limit:]
+        click.echo(_table(rows, ["id", "created_at", "source_key", "item", "size", "reason"]))
+        if rows:
+            click.echo("Look at one: knock inbox --raw ID > message.eml")
+        return
     rows = ctx.store.inbox(experiment_id, unmatched, probable, limit)
     click.echo(_table(rows, ["id", "received_at", "from_addr", "classification", "match_rule", "contact_id",
                              "subject"]))

@@ -38,17 +38,38 @@ def main() -> int:
         print(f"running {script} ...", file=sys.stderr)
         done = subprocess.run([sys.executable, str(path), *(quick if args.quick else full)], cwd=ROOT,
                               capture_output=True, text=True, env={"PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin"})
-        if done.returncode:
-            sections.append(f"### {script}\n\nFAILED:\n\n```\n{done.stderr[-3000:]}\n```\n")
-        else:
-            sections.append(done.stdout)
-    header = ("# Benchmarks\n\nRun with `make bench` (full sizes) or `.venv/bin/python bench/run.py --quick`.\n"
+        body = (f"### {script}\n\nFAILED:\n\n```\n{done.stderr[-3000:]}\n```\n" if done.returncode
+                else done.stdout)
+        sections.append((script, body))
+    header = ("# Benchmarks\n\nRun with `make bench` (full sizes), `.venv/bin/python bench/run.py --quick`, or one "
+              "bench with `--only bench_submit.py` (its section is replaced in place).\n"
               "Every figure is a ratio against a baseline measured in the same run on the same machine.\n\n"
               f"Machine: {machine()}\n\n")
-    if not args.only:
-        (ROOT / "BENCHMARKS.md").write_text(header + "\n".join(sections))
-    print(header + "\n".join(sections))
+    target = ROOT / "BENCHMARKS.md"
+    if args.quick:
+        pass  # small sizes: printed, never recorded
+    elif args.only and target.exists():
+        text = target.read_text()
+        for script, body in sections:
+            text = replace_section(text, script, body)
+        target.write_text(text)
+    else:
+        target.write_text(header + "\n".join(wrap(script, body) for script, body in sections))
+    print(header + "\n".join(body for _, body in sections))
     return 0
+
+
+def wrap(script: str, body: str) -> str:
+    return f"<!-- {script} -->\n{body.rstrip()}\n<!-- /{script} -->\n"
+
+
+def replace_section(text: str, script: str, body: str) -> str:
+    """``text`` with the section of ``script`` replaced (appended when it has none yet)."""
+    start, end = f"<!-- {script} -->", f"<!-- /{script} -->"
+    if start in text and end in text:
+        before, rest = text.split(start, 1)
+        return before + wrap(script, body).rstrip("\n") + rest.split(end, 1)[1]
+    return text.rstrip("\n") + "\n\n" + wrap(script, body)
 
 
 if __name__ == "__main__":

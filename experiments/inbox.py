@@ -63,25 +63,45 @@ class InboxQueries:
         return rows[0] if rows else None
 
     def save_messages(self, source_key: str, messages: list[dict], seen: list[str],
-                      quarantined: list[tuple[str, str, bytes]], sync: tuple[int, int] | None = None) -> list[bool]:
+                      quarantined: list[tuple[str, str, bytes]], sync: tuple[int, int] | None = None,
+                      items: list[str] | None = None) -> list[str]:
         """Store a batch in one transaction: new messages, items now read, quarantined ones, sync state.
 
-        Returns one flag per message: True when it was new, False for a
-        duplicate. A crash before the commit loses nothing: the mailbox
-        still has the messages and they are read again.
+        Returns one status per message: ``new``; ``duplicate`` (already
+        stored: the same bytes, or the same Message-ID with the same
+        sender, date, subject and text, as a second delivery has);
+        ``conflict`` (a Message-ID already used by a *different* message:
+        it goes to the quarantine, under its ``items`` entry, for a person
+        to look at; never dropped as a duplicate). A crash before the
+        commit loses nothing: the mailbox still has the messages and they
+        are read again.
         """
-        stored: list[bool] = []
+        statuses: list[str] = []
         now = self.now()
         with self.write():
-            for message in messages:
+            for n, message in enumerate(messages):
                 cursor = self.db.execute(
                     f"INSERT OR IGNORE INTO messages ({', '.join(message)}, created_at) "
                     f"VALUES ({', '.join('?' * len(message))}, ?)", [*message.values(), now])
-                stored.append(bool(cursor.rowcount))
                 if cursor.rowcount:
+                    statuses.append("new")
                     if message.get("contact_id"):
                         self.log("message.matched", None, message["contact_id"], message_id=message.get("message_id"),
                                  rule=message.get("match_rule"), classification=message.get("classification"))
+                    continue
+                clash = self._message_id_clash(message)
+                if clash is None:
+                    statuses.append("duplicate")
+                    continue
+                statuses.append("conflict")
+                item = items[n] if items else f"message-id:{message['message_id']}"
+                reason = (f"Message-ID {message['message_id']} is already used by stored message {clash}, "
+                          "whose sender, date, subject or text differ; kept here instead of being dropped")
+                if message.get("raw") is None:
+                    reason += f" (too large to keep its bytes here: it is {item} in the mailbox)"
+                self.db.execute(
+                    "INSERT OR IGNORE INTO quarantine (source_key, item, reason, raw, created_at) VALUES (?, ?, ?, ?, ?)",
+                    [source_key, item, reason, message.get("raw"), now])
             self.db.conn.executemany("INSERT OR IGNORE INTO mail_seen (source_key, item) VALUES (?, ?)",
                                 [(source_key, item) for item in seen])
             for item, reason, raw in quarantined:
@@ -91,7 +111,24 @@ class InboxQueries:
             if sync is not None:
                 self.db["mail_sources"].upsert(
                     {"key": source_key, "uidvalidity": sync[0], "last_uid": sync[1], "updated_at": now}, pk="key")
-        return stored
+        return statuses
+
+    def _message_id_clash(self, message: dict) -> int | None:
+        """The stored message whose Message-ID this one reuses with different content, if any.
+
+        Raw bytes cannot decide: a genuine second delivery differs in its
+        ``Received`` and ``Delivered-To`` headers. What the sender wrote can.
+        """
+        if self.db.execute("SELECT 1 FROM messages WHERE raw_sha256 = ?", [message.get("raw_sha256")]).fetchone():
+            return None
+        if not message.get("message_id"):
+            return None
+        row = self.db.execute("SELECT id, from_addr, date_header, subject, body_text FROM messages "
+                              "WHERE message_id = ?", [message["message_id"]]).fetchone()
+        if row is None:
+            return None
+        same = tuple(row[1:]) == tuple(message.get(k) for k in ("from_addr", "date_header", "subject", "body_text"))
+        return None if same else row[0]
 
     # --- triage ----------------------------------------------------------------------
 
@@ -162,5 +199,15 @@ class InboxQueries:
                      old=message["classification"], new=kind, note=note)
 
     def quarantined(self) -> list[dict]:
-        return list(self.db.query("SELECT id, source_key, item, reason, created_at FROM quarantine ORDER BY id"))
+        return list(self.db.query("SELECT id, source_key, item, reason, created_at, length(raw) AS size "
+                                  "FROM quarantine ORDER BY id"))
+
+    def quarantined_raw(self, quarantine_id: int) -> bytes:
+        row = self.db.execute("SELECT raw FROM quarantine WHERE id = ?", [quarantine_id]).fetchone()
+        if row is None:
+            raise KnockError(f"no quarantined message {quarantine_id} (see knock inbox --quarantined)")
+        if row[0] is None:
+            raise KnockError(f"quarantined message {quarantine_id} was too large to keep here; "
+                             "its reason names where it is in the mailbox")
+        return row[0]
 

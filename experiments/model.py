@@ -164,7 +164,8 @@ class Target(Strict):
     @field_validator("domain")
     @classmethod
     def _domain(cls, value: str) -> str:
-        if not DOMAIN_RE.match(value):
+        # A last label of digits only ("0.1") is no domain: to a browser it reads as part of an IP address.
+        if not DOMAIN_RE.match(value) or value.rsplit(".", 1)[-1].isdigit():
             raise ValueError(f"{value!r} is not a domain name (like example.com, lower case)")
         return value
 

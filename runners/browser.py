@@ -45,9 +45,23 @@ def launch_chromium(playwright, headless: bool = True):
     """Launch Debian's Chromium (Playwright cannot download browsers here)."""
     if not os.path.exists(CHROMIUM_PATH):
         raise BrowserMissing(f"no Chromium at {CHROMIUM_PATH}: run `make setup` or set KNOCK_CHROMIUM")
+    _register_selectors(playwright)
     return playwright.chromium.launch(
         executable_path=CHROMIUM_PATH, headless=headless, args=CHROMIUM_ARGS
     )
+
+
+def _register_selectors(playwright) -> None:
+    """Knock's selector engine ("a control a person can see"), once per Playwright instance."""
+    from playwright.sync_api import Error as PlaywrightError
+
+    from runners.form_fields import SHOWN_ENGINE, SHOWN_ENGINE_JS
+
+    try:
+        playwright.selectors.register(SHOWN_ENGINE, SHOWN_ENGINE_JS, content_script=True)
+    except PlaywrightError as exc:
+        if "already registered" not in str(exc):
+            raise
 
 
 def new_context(browser, options: ContextOptions = ContextOptions(), proxy: dict | None = None):

@@ -86,6 +86,7 @@ class _Batcher:
         self.store, self.source_key, self.counts, self.progress = store, source_key, counts, progress
         self.index = store.match_index()
         self.rows: list[dict] = []
+        self.row_items: list[str] = []
         self.tallies: list[tuple[str, str]] = []
         self.seen: list[str] = []
         self.quarantine: list[tuple[str, str, bytes]] = []
@@ -100,6 +101,7 @@ class _Batcher:
             self.counts.quarantined += 1
         else:
             self.rows.append(row)
+            self.row_items.append(item)
             self.tallies.append((rule, kind))
         self.seen.append(item)
         if len(self.seen) >= BATCH:
@@ -110,15 +112,18 @@ class _Batcher:
     def flush(self) -> None:
         if not (self.seen or self.sync):
             return
-        new = self.store.save_messages(self.source_key, self.rows, self.seen, self.quarantine, self.sync)
-        for was_new, (rule, kind) in zip(new, self.tallies):
-            if was_new:
+        statuses = self.store.save_messages(self.source_key, self.rows, self.seen, self.quarantine, self.sync,
+                                            self.row_items)
+        for status, (rule, kind) in zip(statuses, self.tallies):
+            if status == "new":
                 self.counts.stored += 1
                 self.counts.by_rule[rule] += 1
                 self.counts.by_kind[kind] += 1
-            else:
+            elif status == "duplicate":
                 self.counts.duplicates += 1
-        self.rows, self.tallies, self.seen, self.quarantine = [], [], [], []
+            else:  # a Message-ID reused by a different message: quarantined
+                self.counts.quarantined += 1
+        self.rows, self.row_items, self.tallies, self.seen, self.quarantine = [], [], [], [], []
 
 
 def collect_maildir(store, path: Path, progress: Callable[[int], None] | None = None) -> CollectCounts:

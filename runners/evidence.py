@@ -120,7 +120,8 @@ class Recorder:
         # JPEG: several times faster to encode than PNG on a full page, and smaller; still legible.
         path = self.files.path(kind, "jpg")
         try:
-            page.screenshot(path=str(path), full_page=True, type="jpeg", quality=80)
+            # caret="initial": no style sheet injected to hide the text cursor (two more restyles per shot)
+            page.screenshot(path=str(path), full_page=True, type="jpeg", quality=80, caret="initial")
             self.paths[kind] = str(path)
         except PlaywrightError as exc:
             self.problems.append(f"no {kind} screenshot: {_first_line(exc)}")

@@ -26,27 +26,40 @@ CONTROL_SELECTOR = (
 )
 BUTTON_SELECTOR = "button, input[type=submit], input[type=image], input[type=button], [role=button]"
 
-# Can a person see this control? Not when it is hidden, and not when it is a honeypot: a text field
-# pushed off the page, made transparent or shut in a box too small to see, there to catch robots
+# Can a person see this control? Not when it is hidden, and not when it is a honeypot: a text box
+# pushed off the page, transparent itself, or shut in a box too small to see, there to catch robots
 # (a site that finds it filled drops the message, and a non-delivery would pass for a non-response).
-# Tick boxes and file inputs are exempt: styled ones hide the real input behind their label.
+# Tick boxes, drop-downs and file inputs are exempt: styled ones lay a transparent or hidden native
+# control under their label. A whole section still fading in (opacity 0 on an ancestor) is no honeypot.
 SHOWN_JS = """(el) => {
   const r = el.getBoundingClientRect();
   const s = getComputedStyle(el);
   if (!((r.width > 0 || r.height > 0) && s.visibility !== 'hidden' && s.display !== 'none'
         && !el.closest('[hidden], [aria-hidden="true"]'))) return false;
-  if (['checkbox', 'radio', 'file'].includes((el.type || '').toLowerCase())) return true;
+  const type = (el.type || '').toLowerCase();
+  if (el.tagName === 'SELECT' || ['checkbox', 'radio', 'file'].includes(type)) return true;
   if (r.right + window.scrollX <= 0 || r.bottom + window.scrollY <= 0) return false;
-  for (let a = el; a && a !== document.body; a = a.parentElement) {
-    const st = a === el ? s : getComputedStyle(a);
-    if (parseFloat(st.opacity) === 0) return false;
-    if (a !== el && st.overflow !== 'visible') {
+  if (parseFloat(s.opacity) === 0) return false;
+  for (let a = el.parentElement; a && a !== document.body; a = a.parentElement) {
+    if (getComputedStyle(a).overflow !== 'visible') {
       const box = a.getBoundingClientRect();
       if (box.width < 2 || box.height < 2) return false;
     }
   }
   return true;
 }"""
+
+# The same rule as a Playwright selector engine (registered by runners.browser.launch_chromium), so
+# a locator can be narrowed to controls a person can see: ``locator.and_(page.locator(SHOWN_SELECTOR))``.
+SHOWN_ENGINE = "shown-control"
+SHOWN_SELECTOR = f"{SHOWN_ENGINE}=any"
+SHOWN_ENGINE_JS = """({
+  query(root, selector) { return this.queryAll(root, selector)[0] || null; },
+  queryAll(root, selector) {
+    const shown = %s;
+    return Array.from(root.querySelectorAll('input, textarea, select, [contenteditable]')).filter(shown);
+  },
+})""" % SHOWN_JS
 
 _COLLECT_JS = """
 ([controlSel, buttonSel]) => {

@@ -23,7 +23,7 @@ _KIND_JS = """el => ({tag: el.tagName.toLowerCase(), type: (el.getAttribute('typ
 # of the chosen one. "Visible" is form_fields.SHOWN_JS, so a hidden honeypot never counts.
 # ``action``: where a click on it would send its form (a button's formaction wins), for the host check.
 _MATCHES_JS = """els => els.map(el => { const f = el.form || el.closest('form');
-  return Object.assign((%s)(el), {visible: (%s)(el),
+  return Object.assign((%s)(el), {visible: (%s)(el) || (el.type === 'file' && !el.disabled),
                                   action: el.hasAttribute('formaction') ? el.formAction : f ? f.action : null}); })""" % (
     _KIND_JS, SHOWN_JS)
 
@@ -68,12 +68,13 @@ def recipe_candidates(page, loc: Locator) -> list:
 
 
 def first_usable(locator) -> tuple[object, int, dict | None]:
-    """The first visible match (file inputs may be hidden: then the first match), how many matched,
-    and what it is (``kind_of`` turns that into ``fill_control``'s ``known``; None when nothing matched)."""
+    """The first match a person can see, how many matched, and what it is (``kind_of`` turns that
+    into ``fill_control``'s ``known``). None when nothing matched or every match is hidden (a
+    honeypot is never the answer: filling one gets the message dropped as spam)."""
     matches = locator.evaluate_all(_MATCHES_JS)
-    if not matches:
-        return locator.first, 0, None
-    index = next((i for i, m in enumerate(matches) if m["visible"]), 0)
+    index = next((i for i, m in enumerate(matches) if m["visible"]), None)
+    if index is None:
+        return locator.first, len(matches), None
     target = locator if len(matches) == 1 else locator.nth(index)
     return target, len(matches), matches[index]
 

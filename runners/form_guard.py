@@ -16,11 +16,17 @@ This replaced a Playwright route plus a CDP ``Fetch`` session that paused
 every request in Python: they cost about 130 ms per submission on the
 sandbox form, and still missed redirect hops in out-of-process iframes.
 
+Two things a proxy cannot see are stopped in the page, by a script that
+runs before any of the site's (``ONE_WINDOW_JS``): WebRTC, whose UDP goes
+around proxies (a page could reach any STUN or TURN server), and second
+windows: ``window.open`` opens nothing, and a form aimed at a new window
+(``target=_blank``) is sent in the attempt's own page, where its answer
+can be read.
+
 ``HostGuard`` only *records* on top of that: every failed request to a
 host outside the list is a ``Blocked`` (a blocked top-level navigation is
-how an offsite redirect shows: ``offsite_navigation``), and a second
-window (``target=_blank``, ``window.open``) is closed as soon as it
-appears, since an attempt needs one.
+how an offsite redirect shows: ``offsite_navigation``), and a window that
+still opens is closed at once and noted in ``popups``.
 """
 
 from __future__ import annotations
@@ -117,21 +123,42 @@ def bypass_rules(allowed_hosts: tuple[str, ...] | list[str]) -> str:
         host = host.lower().rstrip(".").strip("[]")
         if _is_ip(host):
             rules.append(f"[{host}]" if ":" in host else host)
-        elif _HOST_NAME.match(host):
+        elif _HOST_NAME.match(host) and not host.rsplit(".", 1)[-1].isdigit():
+            # (".0.1" would be Chromium's "*.0.1": every IP address ending in .0.1)
             rules += [host, f".{host}"]
         else:
             raise ValueError(f"{host!r} is not a host name or IP address; it cannot be an allowed host")
     return ",".join(rules)
 
 
+ONE_WINDOW_JS = """(() => {
+  const gone = {value: undefined, writable: false, configurable: false};
+  for (const name of ['RTCPeerConnection', 'webkitRTCPeerConnection', 'RTCDataChannel', 'RTCIceCandidate']) {
+    try { Object.defineProperty(window, name, gone); } catch (e) {}
+  }
+  try { Object.defineProperty(window, 'open', {value: () => null, writable: false, configurable: false}); }
+  catch (e) {}
+  const elsewhere = (name) => name && !['_self', '_parent', '_top'].includes(name.toLowerCase())
+    && !document.querySelector('iframe[name="' + CSS.escape(name) + '"]');
+  window.addEventListener('submit', (e) => {
+    const form = e.target, by = e.submitter;
+    if (by && by.hasAttribute('formtarget') && elsewhere(by.getAttribute('formtarget'))) by.removeAttribute('formtarget');
+    if (form && elsewhere(form.getAttribute('target'))) form.setAttribute('target', '_self');
+  }, true);
+})();"""
+
+
 def guarded_context(browser, allowed_hosts: tuple[str, ...] | list[str], options=None):
-    """A fresh context (``runners.browser.new_context``) that reaches ``allowed_hosts`` and nothing else."""
+    """A fresh context (``runners.browser.new_context``) that reaches ``allowed_hosts`` and nothing else,
+    in one window, without WebRTC."""
     from runners.browser import ContextOptions, new_context
 
     if not allowed_hosts:
         raise ValueError("a guarded context needs at least one allowed host")
     proxy = {"server": _dead_end(), "bypass": bypass_rules(allowed_hosts)}
-    return new_context(browser, options or ContextOptions(), proxy=proxy)
+    context = new_context(browser, options or ContextOptions(), proxy=proxy)
+    context.add_init_script(ONE_WINDOW_JS)
+    return context
 
 
 # -- recording --------------------------------------------------------------------------------
@@ -141,7 +168,6 @@ class Blocked:
     url: str
     method: str
     navigation: bool  # a top-level document request of the attempt's page
-    how: str  # request | popup
 
 
 @dataclass
@@ -151,6 +177,7 @@ class HostGuard:
     context: object
     allowed_hosts: tuple[str, ...]
     blocked: list[Blocked] = field(default_factory=list)
+    popups: list[str] = field(default_factory=list)
     _page: object = field(default=None, init=False, repr=False)
 
     def install(self, page) -> None:
@@ -173,7 +200,7 @@ class HostGuard:
     def _on_failed(self, request) -> None:
         if url_allowed(request.url, self.allowed_hosts):
             return  # a failure, not a block
-        self.blocked.append(Blocked(request.url, request.method, self._is_main_navigation(request), "request"))
+        self.blocked.append(Blocked(request.url, request.method, self._is_main_navigation(request)))
 
     def _is_main_navigation(self, request) -> bool:
         try:
@@ -184,7 +211,7 @@ class HostGuard:
     def _on_page(self, page) -> None:
         if page is self._page:
             return
-        self.blocked.append(Blocked(page.url or "about:blank", "GET", False, "popup"))
+        self.popups.append(page.url or "about:blank")
         try:
             page.close()
         except PlaywrightError:

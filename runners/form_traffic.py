@@ -76,7 +76,9 @@ class Traffic:
         while time.monotonic() < deadline:
             if not self.inflight and (time.monotonic() - self.last_activity) * 1000 >= quiet_ms:
                 return True
-            if answered is not None and answered():
+            # Nothing in flight before and after the look (requests start while it runs): what the
+            # thank-you page starts later (analytics, a conversion ping) is not waited for.
+            if answered is not None and not self.inflight and answered() and not self.inflight:
                 return True
             self.page.wait_for_timeout(POLL_MS)
         return False
@@ -92,7 +94,7 @@ class Traffic:
             self.page.wait_for_timeout(POLL_MS)
             if time.monotonic() < not_before:
                 continue
-            if self.quiet() or (answered is not None and not self.inflight and answered()):
+            if self.quiet() or (answered is not None and not self.inflight and answered() and not self.inflight):
                 return True
         return False
 

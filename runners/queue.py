@@ -6,7 +6,10 @@ any worker host may take; it needs no database. ``knock-coord`` carries
 with the database) executes, so the database keeps a single writer.
 
 A submission: the coordinator claims a contact under a fresh lease owner
-and enqueues the job. Right before the click the worker asks ``gate`` and
+and enqueues the job with the time it did so. A worker that takes a job
+older than the lease drops it unopened: by then the coordinator has
+expired that claim and dispatched the contact again under a new owner, so
+the browser would only end at a refused gate. Right before the click the worker asks ``gate`` and
 waits for its answer; the coordinator answers yes only after committing
 ``submitting`` for that same owner. A task that Huey drops (its worker was
 killed) leaves a claim whose lease expires and is dispatched again under a
@@ -19,6 +22,7 @@ import datetime as dt
 import logging
 import os
 import threading
+import time
 import uuid
 from pathlib import Path
 
@@ -112,7 +116,7 @@ class KnockQueue:
             if not store.claim(contact["id"], owner, lease_seconds=QUEUE_LEASE_SECONDS):
                 continue
             job = build_job(experiment, contact, evidence=self.options.evidence, live=row["status"] == "live")
-            self.submit(job.to_json(), owner)
+            self.submit(job.to_json(), owner, time.time())
             screen.took(contact)
             enqueued += 1
         return enqueued
@@ -136,8 +140,14 @@ class KnockQueue:
             faults.pause_at("after_gate", job.contact_id)
         return allowed
 
-    def _submit(self, job_json: str, owner: str) -> None:
+    def _submit(self, job_json: str, owner: str, enqueued_at: float | None = None) -> None:
         job = SubmissionJob.from_json(job_json)
+        if enqueued_at is not None and time.time() - enqueued_at > QUEUE_LEASE_SECONDS:
+            # Wall time on both hosts: a worker clock that runs behind only lets a stale job reach the
+            # gate (which refuses it); one that runs ahead only delays a job until it is dispatched again.
+            log.info("contact %s: job waited %.0f s, past its %s s lease; dropped unopened (it is dispatched "
+                     "again under a new owner)", job.contact_id, time.time() - enqueued_at, QUEUE_LEASE_SECONDS)
+            return
         started = dt.datetime.now(dt.timezone.utc).replace(microsecond=0)
         result = execute(job, lambda: self._ask_gate(job, owner), self._browser, self.options, started)
         faults.pause_at("after_submit", job.contact_id)

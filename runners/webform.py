@@ -44,7 +44,8 @@ from runners import form_outcome as outcome
 from runners import form_signals as signals
 from runners.browser import ContextOptions
 from runners.evidence import AttemptFiles, Recorder, attempt_stamp
-from runners.form_fields import Detected, button_locator, control_locator, detect, submit_button_near
+from runners.form_fields import (SHOWN_SELECTOR, Detected, button_locator, control_locator, detect,
+                                 submit_button_near)
 from runners.form_fill import (FillError, Upload, describe_locator, fill_control, first_usable, kind_of,
                                recipe_candidates)
 from runners.form_guard import HostGuard, guarded_context, url_allowed
@@ -168,6 +169,9 @@ class _Attempt:
             hosts = sorted({urlsplit(b.url).hostname or b.url for b in self.guard.blocked})
             notes.append(f"blocked {len(self.guard.blocked)} request(s) to hosts outside allowed_hosts: "
                          f"{', '.join(hosts[:5])}{' ...' if len(hosts) > 5 else ''}")
+        if self.guard is not None and self.guard.popups:
+            notes.append(f"closed {len(self.guard.popups)} new window(s) the page opened "
+                         f"({', '.join(self.guard.popups[:3])}); an attempt uses one")
         if notes:
             self.r.message += f" [{'; '.join(notes)}]"
         return self.r
@@ -256,8 +260,9 @@ class _Attempt:
         value = self.values.get(semantic)
         if semantic not in TEXT_FIELDS or not value:
             return False
-        try:
-            recipe_candidates(self.page, loc)[0].fill(value, timeout=DIRECT_FILL_MS)
+        try:  # only a control a person can see: never a honeypot with the same label
+            exact = recipe_candidates(self.page, loc)[0]
+            exact.and_(self.page.locator(SHOWN_SELECTOR)).fill(value, timeout=DIRECT_FILL_MS)
         except PlaywrightError:
             return False
         self.r.matched_fields[semantic] = f"recipe {describe_locator(loc)}"
@@ -270,14 +275,16 @@ class _Attempt:
         """
         how = describe_locator(loc)
         deadline = time.monotonic() + SETTLE_MS / 1000
+        hidden = 0
         try:
             while True:
                 for n, candidate in enumerate(recipe_candidates(self.page, loc)):
                     target, count, info = first_usable(candidate)
-                    if count:
+                    if info is not None:
                         note = " (substring match)" if n else ""
                         note += f" ({count} matches, used the first visible)" if count > 1 else ""
                         return target, how + note, info
+                    hidden = max(hidden, count)
                 if time.monotonic() > deadline:
                     break
                 self.page.wait_for_timeout(100)
@@ -285,6 +292,9 @@ class _Attempt:
             if isinstance(exc, PlaywrightTimeoutError):
                 raise
             self._done(FORM_NOT_FOUND, f"recipe {what}: {how} is not a usable locator: {_first_line(exc)}")
+        if hidden:
+            self._done(FORM_NOT_FOUND, f"recipe {what}: {how} matches only {hidden} field(s) nobody can see on "
+                                       f"{self.page.url} (a honeypot for robots?); nothing was filled there")
         self._done(FORM_NOT_FOUND, f"recipe {what}: {how} matches nothing on {self.page.url} "
                                    f"(waited {SETTLE_MS // 1000} s); the site may have changed, update the recipe")
 

@@ -5,12 +5,17 @@ response time Knock derives must equal it to the second.
 """
 
 import datetime as dt
+import email
+import email.policy
 import mailbox
 
 import pytest
+from click.testing import CliRunner
 
 from analysis.table import analysis_table
+from cli import main
 from experiments.clock import FixedClock, parse_iso
+from experiments.errors import KnockError
 from experiments.store import Store
 from runners.collect import collect_maildir
 from runners.email_send import SmtpConfig
@@ -77,6 +82,49 @@ def test_the_same_message_delivered_twice_is_stored_once(answered):
     counts = collect_maildir(store, sandbox.maildir)
     assert 1 == counts.duplicates
     assert len(sandbox.replies()) == counts.stored
+
+
+def test_a_different_message_reusing_a_message_id_is_quarantined_never_dropped(answered, tmp_path):
+    # A broken mailer or a forwarding loop can give a new reply an old Message-ID: dropping it as a
+    # "duplicate" would lose a response. Same Message-ID, same sender and date, a different text.
+    store, sandbox = answered
+    collect_maildir(store, sandbox.maildir)  # the first one is stored
+    box = mailbox.Maildir(sandbox.maildir)
+    first = next(m for m in box.values() if not m.is_multipart())
+    reused = email.message_from_bytes(first.as_bytes(), policy=email.policy.default)
+    reused.set_content("A second, different answer that reused the first one's Message-ID.")
+    box.add(reused.as_bytes())
+
+    counts = collect_maildir(store, sandbox.maildir)
+
+    assert (1, 1, 0, 0) == (counts.read, counts.quarantined, counts.duplicates, counts.stored)
+    [kept] = store.quarantined()
+    assert first["Message-ID"].strip() in kept["reason"] and "differ" in kept["reason"]
+    assert b"A second, different answer" in store.quarantined_raw(kept["id"])
+
+    listed = CliRunner().invoke(main, ["--db", str(store.path), "inbox", "--quarantined"])
+    assert 0 == listed.exit_code and "already used by stored message" in listed.output
+    raw = CliRunner().invoke(main, ["--db", str(store.path), "inbox", "--raw", str(kept["id"])])
+    assert raw.stdout_bytes == store.quarantined_raw(kept["id"])
+
+
+def test_a_reused_message_id_too_large_to_keep_says_where_it_is(answered, monkeypatch):
+    store, sandbox = answered
+    collect_maildir(store, sandbox.maildir)  # the first one is stored
+    box = mailbox.Maildir(sandbox.maildir)
+    first = next(m for m in box.values() if not m.is_multipart())
+    reused = email.message_from_bytes(first.as_bytes(), policy=email.policy.default)
+    reused.set_content("A different answer, and a long one. " * 200)
+    key = box.add(reused.as_bytes())
+    monkeypatch.setattr("runners.collect.RAW_CAP", 4_000)  # this one is larger
+
+    counts = collect_maildir(store, sandbox.maildir)
+
+    assert 1 == counts.quarantined
+    [kept] = store.quarantined()
+    assert key in kept["reason"] and "too large" in kept["reason"]
+    with pytest.raises(KnockError, match="too large to keep here"):
+        store.quarantined_raw(kept["id"])
 
 
 def test_a_message_that_cannot_be_parsed_is_quarantined_and_the_run_goes_on(answered):

@@ -120,3 +120,27 @@ def test_the_coordinator_polls_the_mailbox(tmp_path, sandbox, processes):
             return store.db.execute("SELECT COUNT(*) FROM messages").fetchone()[0] == len(sandbox.replies())
 
     wait_for(collected, 30, "the worker to collect every reply", interval=0.5)
+
+
+def test_a_job_older_than_its_lease_is_dropped_before_any_browser_or_gate(tmp_path, monkeypatch):
+    # By then the coordinator has expired the claim and dispatched the contact again under a new owner.
+    import time
+
+    from runners import queue as knock_queue
+    from runners.jobs import SubmissionJob
+
+    q = knock_queue.KnockQueue(url="", sqlite_path=tmp_path / "queue.db")
+    touched = []
+    monkeypatch.setattr(q, "_browser", lambda: touched.append("browser"))
+    monkeypatch.setattr(q, "_ask_gate", lambda job, owner: touched.append("gate") or False)
+    monkeypatch.setattr(q, "record", lambda *args: touched.append("record"))
+    job = SubmissionJob(contact_id=7, experiment_id="bulk", channel_type="web_form", url="http://127.0.0.1:9/c",
+                        address=None, recipe=None, values={}, subject="s", body="b", reply_to="r+t@lab.example",
+                        sender_name="A B", allowed_hosts=("127.0.0.1",), evidence="off")
+    lease = knock_queue.QUEUE_LEASE_SECONDS
+
+    q._submit(job.to_json(), "queue:old", time.time() - lease - 5)
+    assert [] == touched
+
+    q._submit(job.to_json(), "queue:fresh", time.time())  # a fresh one goes on and hands an outcome back
+    assert ["browser", "record"] == [touched[0], touched[-1]]

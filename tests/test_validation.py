@@ -50,6 +50,11 @@ CASES = {
           "      - {type: job_application, url: \"https://bolt.example/jobs\"}")],
         ["x.yaml:44: targets[1].channels[1]: no variant can be sent through this job_application channel "
          "(a job application needs a variant with a résumé)"]),
+    "domain_ending_in_digits": (
+        [("    domain: acme.example", "    domain: acme.0.1")],
+        ["x.yaml:31: targets[0].domain: 'acme.0.1' is not a domain name (like example.com, lower case)",
+         "x.yaml:35: targets[0].channels[0].url: host 'www.acme.example' is not acme.0.1 or one of its "
+         "subdomains; Knock only submits to a target's own domain"]),
     "non_http_url": (
         [("https://www.acme.example/contact", "ftp://www.acme.example/contact")],
         ["x.yaml:35: targets[0].channels[0].url: 'ftp://www.acme.example/contact' is not an http(s) URL"]),

@@ -120,22 +120,35 @@ def test_hidden_and_password_fields_are_never_filled(page):
     assert {"email": "email", "message": "message"} == fields_of(page, html)
 
 
-@pytest.mark.parametrize("hiding", [
-    "position:absolute; left:-9999px",                            # pushed off the page
-    "opacity:0; position:absolute; z-index:-1",                   # transparent
-    "overflow:hidden; height:0",                                  # shut in an empty box (on the wrapper)
+@pytest.mark.parametrize("wrapper, field", [
+    ("position:absolute; left:-9999px", ""),                      # pushed off the page
+    ("", "opacity:0; position:absolute; z-index:-1"),             # transparent itself
+    ("overflow:hidden; height:0", ""),                            # shut in an empty box
 ])
-def test_honeypots_a_person_cannot_see_are_never_filled(page, hiding):
+def test_honeypots_a_person_cannot_see_are_never_filled(page, wrapper, field):
     # Filling one marks the message as spam: the site drops it, and non-delivery would pass for
     # non-response. A styled consent box hides its input the same ways and must still be ticked.
     html = f"""<form>
-      <div style="{hiding}"><label>Email <input type=email name=email_confirm></label></div>
+      <div style="{wrapper}"><label>Email <input type=email name=email_confirm style="{field}"></label></div>
       <label>Email <input type=email name=email></label>
       <label>Message <textarea name=message></textarea></label>
       <label><input type=checkbox name=consent style="opacity:0; position:absolute"> I agree to be contacted</label>
       <button>Send</button></form>"""
 
     assert {"email": "email", "message": "message", "consent": "consent"} == fields_of(page, html)
+
+
+def test_a_form_fading_in_and_a_styled_drop_down_are_not_honeypots(page):
+    # A section that is still transparent until scrolled to (fade-in effects), and a native <select>
+    # laid transparent over a styled box: a person sees and uses both.
+    html = """<section style="opacity:0"><form>
+      <label>Email <input type=email name=email></label>
+      <label>Topic <span style="position:relative"><span>Choose…</span>
+        <select name=topic style="opacity:0; position:absolute; inset:0"><option>Sales</option></select></span></label>
+      <label>Message <textarea name=message></textarea></label>
+      <button>Send</button></form></section>"""
+
+    assert {"email": "email", "topic": "topic", "message": "message"} == fields_of(page, html)
 
 
 def test_a_drop_down_is_the_topic_and_full_name_loses_to_first_and_last(page):

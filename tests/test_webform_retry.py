@@ -89,7 +89,7 @@ def test_bypass_rules_name_exact_hosts_and_subdomains_and_switch_off_implicit_lo
 
 
 @pytest.mark.parametrize("host", ["*", "acme.example,evil.test", "acme.example;evil.test", "acme .example",
-                                  "<local>", "*.acme.example", ""])
+                                  "<local>", "*.acme.example", "", "0.1", "10.0.1"])
 def test_bypass_rules_refuse_anything_that_would_widen_the_list(host):
     with pytest.raises(ValueError, match="cannot be an allowed host"):
         bypass_rules(("acme.example", host))
