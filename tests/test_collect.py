@@ -84,16 +84,22 @@ def test_the_same_message_delivered_twice_is_stored_once(answered):
     assert len(sandbox.replies()) == counts.stored
 
 
+def reuse_a_message_id(store, sandbox, text: str):
+    """Collect what is there, then deliver a new message under a stored one's Message-ID (and sender,
+    date, subject) with ``text`` as its body; returns the original and the new one's Maildir key."""
+    collect_maildir(store, sandbox.maildir)
+    box = mailbox.Maildir(sandbox.maildir)
+    first = next(m for m in box.values() if not m.is_multipart())
+    reused = email.message_from_bytes(first.as_bytes(), policy=email.policy.default)
+    reused.set_content(text)
+    return first, box.add(reused.as_bytes())
+
+
 def test_a_different_message_reusing_a_message_id_is_quarantined_never_dropped(answered, tmp_path):
     # A broken mailer or a forwarding loop can give a new reply an old Message-ID: dropping it as a
     # "duplicate" would lose a response. Same Message-ID, same sender and date, a different text.
     store, sandbox = answered
-    collect_maildir(store, sandbox.maildir)  # the first one is stored
-    box = mailbox.Maildir(sandbox.maildir)
-    first = next(m for m in box.values() if not m.is_multipart())
-    reused = email.message_from_bytes(first.as_bytes(), policy=email.policy.default)
-    reused.set_content("A second, different answer that reused the first one's Message-ID.")
-    box.add(reused.as_bytes())
+    first, _ = reuse_a_message_id(store, sandbox, "A second, different answer that reused the first one's Message-ID.")
 
     counts = collect_maildir(store, sandbox.maildir)
 
@@ -110,12 +116,7 @@ def test_a_different_message_reusing_a_message_id_is_quarantined_never_dropped(a
 
 def test_a_reused_message_id_too_large_to_keep_says_where_it_is(answered, monkeypatch):
     store, sandbox = answered
-    collect_maildir(store, sandbox.maildir)  # the first one is stored
-    box = mailbox.Maildir(sandbox.maildir)
-    first = next(m for m in box.values() if not m.is_multipart())
-    reused = email.message_from_bytes(first.as_bytes(), policy=email.policy.default)
-    reused.set_content("A different answer, and a long one. " * 200)
-    key = box.add(reused.as_bytes())
+    _, key = reuse_a_message_id(store, sandbox, "A different answer, and a long one. " * 200)
     monkeypatch.setattr("runners.collect.RAW_CAP", 4_000)  # this one is larger
 
     counts = collect_maildir(store, sandbox.maildir)
