@@ -642,11 +642,15 @@ def import_outcomes(ctx: Context, file: Path, experiment_id: str, window_days: f
               help="The researcher mailbox replies are delivered into.")
 @click.option("--seed", default=0, show_default=True)
 @click.option("--speed", default=1.0, show_default=True, help="Simulated seconds per real second.")
-def sandbox(port: int, smtp_port: int, data_dir: Path, maildir: Path, seed: int, speed: float) -> None:
+@click.option("--latency", default=0.0, show_default=True, type=click.FloatRange(min=0),
+              help="Seconds each company page and form answer takes (a real site's server time).")
+def sandbox(port: int, smtp_port: int, data_dir: Path, maildir: Path, seed: int, speed: float,
+            latency: float) -> None:
     """Serve the fictitious companies on 127.0.0.1 until Ctrl-C."""
     from sandbox.server import serve_forever
 
-    serve_forever(data_dir=data_dir, maildir=maildir, http_port=port, smtp_port=smtp_port, seed=seed, speed=speed)
+    serve_forever(data_dir=data_dir, maildir=maildir, http_port=port, smtp_port=smtp_port, seed=seed, speed=speed,
+                  latency=latency)
 
 
 if __name__ == "__main__":

@@ -86,3 +86,10 @@ def test_knock_db_environment_variable_chooses_the_database(tmp_path):
 def test_init_creates_the_database(tmp_path):
     result = run(tmp_path / "new" / "k.db", "init")
     assert f"Database ready: {tmp_path / 'new' / 'k.db'} (0 experiments)\n" == result.output
+
+
+def test_sandbox_refuses_a_negative_latency_before_serving(tmp_path):
+    result = run(tmp_path / "k.db", "sandbox", "--latency", "-0.5", "--data-dir", str(tmp_path / "sb"))
+
+    assert 2 == result.exit_code
+    assert "--latency" in result.output and not (tmp_path / "sb").exists()
