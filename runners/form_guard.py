@@ -19,9 +19,9 @@ sandbox form, and still missed redirect hops in out-of-process iframes.
 Two things a proxy cannot see are stopped in the page, by a script that
 runs before any of the site's (``ONE_WINDOW_JS``): WebRTC, whose UDP goes
 around proxies (a page could reach any STUN or TURN server), and second
-windows: ``window.open`` opens nothing, and a form aimed at a new window
-(``target=_blank``) is sent in the attempt's own page, where its answer
-can be read.
+windows: ``window.open`` opens nothing, and a form or link aimed at a new
+window (``target=_blank``, also through a script's ``form.submit()``) is
+sent in the attempt's own page, where its answer can be read.
 
 ``HostGuard`` only *records* on top of that: every failed request to a
 host outside the list is a ``Blocked`` (a blocked top-level navigation is
@@ -140,11 +140,15 @@ ONE_WINDOW_JS = """(() => {
   catch (e) {}
   const elsewhere = (name) => name && !['_self', '_parent', '_top'].includes(name.toLowerCase())
     && !document.querySelector('iframe[name="' + CSS.escape(name) + '"]');
+  const here = (el) => { if (el && el.getAttribute && elsewhere(el.getAttribute('target'))) el.setAttribute('target', '_self'); };
   window.addEventListener('submit', (e) => {
-    const form = e.target, by = e.submitter;
+    const by = e.submitter;
     if (by && by.hasAttribute('formtarget') && elsewhere(by.getAttribute('formtarget'))) by.removeAttribute('formtarget');
-    if (form && elsewhere(form.getAttribute('target'))) form.setAttribute('target', '_self');
+    here(e.target);
   }, true);
+  window.addEventListener('click', (e) => here(e.target && e.target.closest && e.target.closest('a[target], area[target]')), true);
+  const submit = HTMLFormElement.prototype.submit;  // a script's form.submit() fires no submit event
+  HTMLFormElement.prototype.submit = function () { here(this); return submit.call(this); };
 })();"""
 
 

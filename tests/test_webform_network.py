@@ -112,6 +112,9 @@ class _Site(BaseHTTPRequestHandler):
             "/honeypot": lambda: self._html(HONEYPOT),
             "/new-window": lambda: self._html(FORM.format(action="/new-window", extra="", after="").replace(
                 "<form method=post", "<form target=_blank method=post") + "<script>window.open('/opened')</script>"),
+            "/new-window-by-script": lambda: self._html(FORM.format(action="/new-window", extra="", after="").replace(
+                "<form method=post", "<form target=_blank method=post").replace(
+                "<button type=submit>Send</button>", "<button type=button onclick='this.form.submit()'>Send</button>")),
             "/alert": lambda: self._html(FORM.format(action="/alert", extra="", after="""<script>
                 document.forms[0].addEventListener('submit', e => { e.preventDefault();
                   alert('Sorry, we only accept enquiries from customers in Ireland.'); });</script>""")),
@@ -391,13 +394,19 @@ def test_a_loose_recipe_still_fills_the_visible_fields_and_never_the_honeypot(si
     assert "(substring match)" in result.matched_fields["message"]
 
 
-def test_one_window_a_form_aimed_at_a_new_one_is_sent_and_answered_in_the_attempt_page(site, chromium, tmp_path):
+@pytest.mark.parametrize("path", ["/new-window", "/new-window-by-script"])
+def test_one_window_a_form_aimed_at_a_new_one_is_sent_and_answered_in_the_attempt_page(site, chromium, tmp_path,
+                                                                                          path):
     before = len(site.posts)
+    recipe = {"fields": {"name": {"label": "Your name"}, "email": {"label": "Email"},
+                         "message": {"label": "Message"}},
+              "submit": {"role": "button", "role_name": "Send"}, "success": {"text": "we got your note"}}
 
-    result = submit_web(chromium, make_job(f"{site.url}/new-window"), tmp_path, Gate())
+    result = submit_web(chromium, make_job(f"{site.url}{path}", recipe=recipe), tmp_path, Gate())
 
     assert jobs.SUBMITTED_CONFIRMED == result.outcome, result.message
     assert 1 == len(site.posts) - before
+    assert "new window" not in result.message  # nothing had to be closed
     assert not [hit for hit in site.hits if hit[1] == "/opened"]  # window.open opened nothing
 
 
