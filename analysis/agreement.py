@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 from statsmodels.stats.inter_rater import cohens_kappa
 
-from .config import NO_VARIATION, Note
+from .config import NO_VARIATION, Note, z_two_sided
 
 
 @dataclass(frozen=True)
@@ -60,9 +60,7 @@ def kappa(a, b, dimension: str = "", categories=None, alpha: float = 0.05, weigh
         return Kappa(dimension, n, dropped, cats, po, None, None, None, None, (Note(
             NO_VARIATION, "both coders used one and the same category: kappa is undefined"),))
     r = cohens_kappa(tab.to_numpy(), wt=weights, return_results=True)
-    from scipy import stats
-
-    z = stats.norm.ppf(1 - alpha / 2)
+    z = z_two_sided(alpha)
     k, se = float(r.kappa), float(r.std_kappa)
     return Kappa(dimension, n, dropped, cats, po, k, se, float(k - z * se), float(k + z * se))
 

@@ -22,7 +22,6 @@ from dataclasses import asdict, dataclass
 import numpy as np
 import pandas as pd
 import statsmodels.api as sm
-from scipy import stats
 from statsmodels.duration.hazard_regression import PHReg
 
 from .fastcox import cox_breslow, has_tied_events
@@ -36,8 +35,7 @@ from .config import (
     SINGLE_GROUP,
     TIES_APPROXIMATED,
     Note,
-    ResultsConfig,
-)
+    ResultsConfig, z_two_sided)
 
 MIN_CLUSTERS = 20  # below this, cluster-robust SEs are unreliable (Cameron & Miller 2015)
 
@@ -93,7 +91,7 @@ def design(frame: pd.DataFrame, terms: tuple[str, ...], intercept: bool):
 
 
 def _estimates(params, bse, pvalues, meta, offset, alpha, kind) -> tuple[Estimate, ...]:
-    z = stats.norm.ppf(1 - alpha / 2)
+    z = z_two_sided(alpha)
     out = []
     for i, (var, level, ref) in enumerate(meta):
         b, se, p = float(params[i + offset]), float(bse[i + offset]), float(pvalues[i + offset])

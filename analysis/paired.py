@@ -20,7 +20,6 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 from statsmodels.discrete.conditional_models import ConditionalLogit
 from statsmodels.stats.contingency_tables import mcnemar
 
@@ -32,8 +31,7 @@ from .config import (
     TOO_MANY_GROUPS,
     UNPAIRED_DROPPED,
     Note,
-    ResultsConfig,
-)
+    ResultsConfig, z_two_sided)
 
 UNIT_CANDIDATES = (("company",), ("company", "channel"), ("company", "channel", "persona"))
 
@@ -149,7 +147,7 @@ def mcnemar_from_pairs(pairs: pd.DataFrame, a: str, b: str, config: ResultsConfi
     # Agresti (2013) eq. 11.2: Wald interval for the difference of paired proportions
     diff = (only_a - only_b) / n
     se = np.sqrt(max((only_a + only_b) - (only_a - only_b) ** 2 / n, 0.0)) / n
-    z = stats.norm.ppf(1 - config.alpha / 2)
+    z = z_two_sided(config.alpha)
     lo, hi = max(diff - z * se, -1.0), min(diff + z * se, 1.0)
     odds = only_a / only_b if only_b else None
     disc = only_a + only_b
@@ -194,7 +192,7 @@ def conditional_logit(table: pd.DataFrame, variable: str = "variant", strata: st
     except Exception as exc:  # singular design from the data, not a code error
         return ConditionalLogitResult(strata, len(d), n_strata, int(d[strata].nunique()), (),
                                       (Note(MODEL_FAILED, f"conditional logit failed: {exc}"),))
-    z = stats.norm.ppf(1 - config.alpha / 2)
+    z = z_two_sided(config.alpha)
     terms = []
     for i, o in enumerate(others):
         b, se = float(fit.params[i]), float(fit.bse[i])

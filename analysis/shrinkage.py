@@ -31,9 +31,24 @@ from .rates import wilson
 _MAX_PRECISION = 1e6  # a + b beyond this: no detectable between-company variation
 
 
-def beta_binomial_loglik(a: float, b: float, k: np.ndarray, n: np.ndarray) -> float:
-    """Sum of log BB(k | n, a, b) without the binomial coefficient (constant in a, b)."""
-    return float(np.sum(betaln(k + a, n - k + b) - betaln(a, b)))
+def beta_binomial_loglik(a: float, b: float, k: np.ndarray, n: np.ndarray, weights: np.ndarray | None = None) -> float:
+    """Sum of log BB(k | n, a, b) without the binomial coefficient (constant in a, b).
+
+    ``weights``: how many companies share each (k, n) pair (``collapse``).
+    """
+    terms = betaln(k + a, n - k + b) - betaln(a, b)
+    return float(np.sum(terms if weights is None else weights * terms))
+
+
+def collapse(k: np.ndarray, n: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Distinct (k, n) pairs and how many companies have each: a thousand companies with the same
+    number of contacts have at most n + 1 distinct pairs, so the likelihood costs that much less.
+
+    >>> collapse(np.array([1., 2., 1.]), np.array([4., 4., 4.]))
+    (array([1., 2.]), array([4., 4.]), array([2, 1]))
+    """
+    pairs, counts = np.unique(np.stack([k, n]), axis=1, return_counts=True)
+    return pairs[0], pairs[1], counts
 
 
 def moments_start(k: np.ndarray, n: np.ndarray) -> tuple[float, float]:
@@ -60,11 +75,12 @@ def fit_beta_binomial(k, n) -> tuple[float, float, bool]:
         return pooled * _MAX_PRECISION, (1 - pooled) * _MAX_PRECISION, True
     mu0, m0 = moments_start(k, n)
     mu0 = float(np.clip(mu0, 1e-4, 1 - 1e-4))
+    uk, un, weights = collapse(k, n)
 
     def nll(theta):
         mu, m = expit(theta[0]), np.exp(theta[1])
         with np.errstate(all="ignore"):
-            v = -beta_binomial_loglik(mu * m, (1 - mu) * m, k, n)
+            v = -beta_binomial_loglik(mu * m, (1 - mu) * m, uk, un, weights)
         return v if np.isfinite(v) else 1e300
 
     best = None

@@ -36,8 +36,7 @@ from .config import (
     TIME_UNKNOWN,
     TOO_MANY_GROUPS,
     Note,
-    ResultsConfig,
-)
+    ResultsConfig, z_two_sided)
 
 
 @dataclass(frozen=True)
@@ -103,7 +102,7 @@ class KaplanMeier:
 
 def loglog_band(surv, var_log, alpha=0.05):
     """Log-log pointwise interval: S^exp(+-z*sd), sd = sqrt(Var log S)/|log S|."""
-    z = stats.norm.ppf(1 - alpha / 2)
+    z = z_two_sided(alpha)
     surv = np.asarray(surv, dtype=float)
     with np.errstate(divide="ignore", invalid="ignore"):
         sd = np.sqrt(var_log) / np.abs(np.log(surv))
@@ -186,7 +185,7 @@ def summarise(group: str, km: KaplanMeier, config: ResultsConfig, tau: float | N
     rm = rlo = rhi = None
     if tau is not None and km.n and (tau <= km.max_time + 1e-9 or (km.events and km.surv[-1] == 0.0)):
         rm, se = km.restricted_mean(tau) if km.events else (tau, 0.0)
-        z = stats.norm.ppf(1 - config.alpha / 2)
+        z = z_two_sided(config.alpha)
         rlo, rhi = max(rm - z * se, 0.0), min(rm + z * se, tau)
     return GroupSurvival(group, km.n, km.events, n_time_unknown, med, lo, hi,
                          tuple(answered), rm, rlo, rhi, tau if rm is not None else None, tuple(notes))
