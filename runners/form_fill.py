@@ -21,11 +21,13 @@ _KIND_JS = """el => ({tag: el.tagName.toLowerCase(), type: (el.getAttribute('typ
 
 # Every match at once: one round trip instead of count(), is_visible() per match, then an inspection
 # of the chosen one. "Visible" is form_fields.SHOWN_JS, so a hidden honeypot never counts.
-# ``action``: where a click on it would send its form (a button's formaction wins), for the host check.
-_MATCHES_JS = """els => els.map(el => { const f = el.form || el.closest('form');
-  return Object.assign((%s)(el), {visible: (%s)(el) || (el.type === 'file' && !el.disabled),
-                                  action: el.hasAttribute('formaction') ? el.formAction : f ? f.action : null}); })""" % (
-    _KIND_JS, SHOWN_JS)
+# Where a click on the element would send its form (a button's formaction wins), for the host check.
+FORM_ACTION_JS = """(el) => { const f = el.form || el.closest('form');
+  return el.hasAttribute('formaction') ? el.formAction : f ? f.action : null; }"""
+
+_MATCHES_JS = """els => els.map(el => Object.assign((%s)(el), {
+  visible: (%s)(el) || (el.type === 'file' && !el.disabled), action: (%s)(el)}))""" % (
+    _KIND_JS, SHOWN_JS, FORM_ACTION_JS)
 
 
 class FillError(Exception):

@@ -46,8 +46,8 @@ from runners.browser import ContextOptions
 from runners.evidence import AttemptFiles, Recorder, attempt_stamp
 from runners.form_fields import (SHOWN_SELECTOR, Detected, button_locator, control_locator, detect,
                                  submit_button_near)
-from runners.form_fill import (FillError, Upload, describe_locator, fill_control, first_usable, kind_of,
-                               recipe_candidates)
+from runners.form_fill import (FORM_ACTION_JS, FillError, Upload, describe_locator, fill_control, first_usable,
+                               kind_of, recipe_candidates)
 from runners.form_guard import HostGuard, guarded_context, url_allowed
 from runners.form_traffic import Traffic
 from runners.jobs import (ABORTED, BLOCKED_CAPTCHA, DRY_RUN, FORM_NOT_FOUND, HTTP_ERROR, OFFSITE_REDIRECT,
@@ -381,9 +381,7 @@ class _Attempt:
     def _check_form_action(self, target, description: str, action: str | None) -> None:
         if action is None:
             # evaluate_all: one round trip (Locator.evaluate takes three: find, evaluate, release the handle)
-            actions = target.evaluate_all("""els => els.slice(0, 1).map(el => { const f = el.form || el.closest('form');
-                if (el.hasAttribute && el.hasAttribute('formaction')) return el.formAction;
-                return f ? f.action : null; })""")
+            actions = target.evaluate_all(f"els => els.slice(0, 1).map({FORM_ACTION_JS})")
             action = actions[0] if actions else None
         if action and urlsplit(action).scheme in ("http", "https") and not url_allowed(action, self.job.allowed_hosts):
             self._done(OFFSITE_REDIRECT, f"{description} would send the form to {action}, which is not an allowed "

@@ -421,10 +421,14 @@ def test_a_500_after_the_submit_is_an_http_error_never_retried(site, chromium, t
     assert 1 == len(site.posts) - before
 
 
-def test_a_form_that_posts_to_another_host_is_never_clicked(site, chromium, tmp_path):
+@pytest.mark.parametrize("recipe", [None, {"fields": {"name": {"label": "Your name"}, "email": {"label": "Email"},
+                                                     "message": {"label": "Message"}},
+                                          "submit": {"role": "button", "role_name": "Send"},
+                                          "success": {"text": "Thank you"}}], ids=["detected", "recipe"])
+def test_a_form_that_posts_to_another_host_is_never_clicked(site, chromium, tmp_path, recipe):
     gate = Gate()
 
-    result = submit_web(chromium, make_job(f"{site.url}/offsite-action"), tmp_path, gate)
+    result = submit_web(chromium, make_job(f"{site.url}/offsite-action", recipe=recipe), tmp_path, gate)
 
     assert jobs.OFFSITE_REDIRECT == result.outcome
     assert "would send the form to" in result.message and "nothing was clicked" in result.message
