@@ -5,6 +5,22 @@ import streamlit as st
 
 from dashboard import overview, ui
 
+
+def confirm_status(experiment_id: str, what: str, status: str, verb: str, pledge: str, success: str) -> None:
+    """The second step of an irreversible change (go live, close): tick the pledge, then confirm or cancel.
+
+    ``what`` names the step's widgets and its flag in the session (``confirm_live``, ``cancel_close``...).
+    """
+    sure = st.checkbox(pledge, key=f"confirm_{what}_box")
+    go, cancel = st.columns([1, 4])
+    if go.button(f"Confirm: {verb}", type="primary", disabled=not sure, key=f"confirm_{what}_button"):
+        st.session_state.pop(f"confirm_{what}", None)
+        ui.act(lambda s: s.set_status(experiment_id, status), success=success)
+    if cancel.button("Cancel", key=f"cancel_{what}"):
+        st.session_state.pop(f"confirm_{what}", None)
+        st.rerun()
+
+
 ui.guard()
 st.title("Experiments", anchor=False)
 ui.show_flash()
@@ -70,28 +86,15 @@ else:
                                      hide_index=True)
                     st.caption("Contacts to 127.0.0.1 (the sandbox) are not counted: they are allowed in any status.")
                     approval = ui.definition(ui.db_path(), row["id"]).ethics.approval
-                    sure = st.checkbox(f"I confirm: ethics approval “{approval}” covers these "
-                                       f"{reach.total} contacts.", key="confirm_live_box")
-                    go, cancel = st.columns([1, 4])
-                    if go.button("Confirm: go live", type="primary", disabled=not sure, key="confirm_live_button"):
-                        st.session_state.pop("confirm_live", None)
-                        ui.act(lambda s: s.set_status(row["id"], "live"), success=f"{row['id']} is live.")
-                    if cancel.button("Cancel", key="cancel_live"):
-                        st.session_state.pop("confirm_live", None)
-                        st.rerun()
+                    confirm_status(row["id"], "live", "live", "go live", f"I confirm: ethics approval “{approval}” "
+                                   f"covers these {reach.total} contacts.", f"{row['id']} is live.")
 
         if st.session_state.get("confirm_close") == row["id"] and "closed" in statuses:
             with st.container(border=True):
                 st.warning(f"Closing {row['id']} is final: nothing more is submitted, and it cannot be reopened.",
                            icon=":material/warning:")
-                sure = st.checkbox("I want to close it for good.", key="confirm_close_box")
-                go, cancel = st.columns([1, 4])
-                if go.button("Confirm: close", type="primary", disabled=not sure, key="confirm_close_button"):
-                    st.session_state.pop("confirm_close", None)
-                    ui.act(lambda s: s.set_status(row["id"], "closed"), success=f"{row['id']} is closed.")
-                if cancel.button("Cancel", key="cancel_close"):
-                    st.session_state.pop("confirm_close", None)
-                    st.rerun()
+                confirm_status(row["id"], "close", "closed", "close", "I want to close it for good.",
+                               f"{row['id']} is closed.")
 
 st.subheader("New experiment", anchor=False)
 from_template, from_file = st.tabs(["From a template", "Upload a YAML file"])

@@ -11,10 +11,7 @@ from experiments.dashboard_queries import save_coding
 ui.guard()
 st.title("Inbox", anchor=False)
 ui.show_flash()
-chosen = ui.pick_experiment("inbox", designed_only=True)
-if chosen is None:
-    ui.no_experiments("no replies to triage")
-    st.stop()
+chosen = ui.require_experiment("inbox", "no replies to triage", designed_only=True)
 db, eid = ui.db_path(), chosen["id"]
 contacts = ui.contacts(db, eid)
 made = inbox_view.assignable(contacts)

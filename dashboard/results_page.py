@@ -8,10 +8,7 @@ from dashboard import ui
 
 ui.guard()
 st.title("Results", anchor=False)
-chosen = ui.pick_experiment("results")
-if chosen is None:
-    ui.no_experiments("no results")
-    st.stop()
+chosen = ui.require_experiment("results", "no results")
 db, eid = ui.db_path(), chosen["id"]
 options = ui.results_options(db, eid)
 

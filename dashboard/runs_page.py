@@ -8,10 +8,7 @@ from dashboard import runs_view, ui
 ui.guard()
 st.title("Runs", anchor=False)
 ui.show_flash()
-chosen = ui.pick_experiment("runs", designed_only=True)
-if chosen is None:
-    ui.no_experiments("nothing to run")
-    st.stop()
+chosen = ui.require_experiment("runs", "nothing to run", designed_only=True)
 
 db, eid = ui.db_path(), chosen["id"]
 row = ui.experiment_row(db, eid)

@@ -324,6 +324,15 @@ def pick_experiment(page: str, designed_only: bool = False, label: str = "Experi
     return by_id[choice]
 
 
+def require_experiment(page: str, consequence: str, designed_only: bool = False) -> dict:
+    """``pick_experiment``, or the "no experiments yet" hint and the end of the page."""
+    chosen = pick_experiment(page, designed_only=designed_only)
+    if chosen is None:
+        no_experiments(consequence)
+        st.stop()
+    return chosen
+
+
 def no_experiments(consequence: str = "") -> None:
     st.info(f"No experiments yet{', so ' + consequence if consequence else ''}: load an example on the "
             "**Experiments** page (or `knock experiment load experiments/examples/inquiry.yaml`).",
